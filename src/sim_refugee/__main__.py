@@ -1,0 +1,5 @@
+import sys
+
+from sim_refugee.cli import main
+
+sys.exit(main())
