@@ -1,0 +1,582 @@
+"""Semi-nonparametric (SNP) ordered probit in the normalisation of Stata's ``sneop``.
+
+Model (../shared/design/ESTIMATORS.md section 1): ``y* = x'b + e`` without intercept,
+``y = j`` when ``a_{j-1} <= y* < a_j``; the error density is ``P_K(u)^2 phi(u) / theta``
+with ``P_K(u) = sum_k g_k u^k`` and ``g_0 = 1``. The first cut is fixed at the plain
+ordered-probit estimate; free parameters are ``b``, ``a_2..a_{J-1}``, ``g_1..g_K``.
+``order=0`` is the ordinary ordered probit (all cuts free).
+
+Everything is evaluated on the (n x 2) matrix of ``t_hi, t_lo`` at once: the
+polynomial pieces are products of the matrix of powers of ``t`` with constant
+coefficient matrices, so one likelihood/score/Hessian call is a few dense numpy
+products. The log-likelihood, score and Hessian are analytic (formulas in
+ESTIMATORS.md; the Hessian's derivation is in :meth:`_SNPLoglike.evaluate`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+from scipy.special import ndtr
+
+from sim_refugee.errors import UserInputError
+from sim_refugee.estimators import _data
+from sim_refugee.estimators._optim import newton_maximize
+from sim_refugee.estimators.covariance import invert_neg_hessian, sandwich
+from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
+
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+#: Default start of the SNP coefficients g_1..g_K: slightly off 0, because the
+#: information matrix is singular at g = 0 (ESTIMATORS.md). Deterministic, no randomness.
+DEFAULT_START_G = 0.01
+#: Convergence: the Newton decrement (lnL a further Newton step would gain) below this.
+NEWTON_TOL = 1e-10
+
+
+# ---------------------------------------------------------------------------------------
+# closed-form pieces (public for tests and for the suite's estimands)
+# ---------------------------------------------------------------------------------------
+def normal_moments(m_max: int) -> np.ndarray:
+    """Standard-normal raw moments ``mu_0..mu_{m_max}`` (mu_m = (m-1) mu_{m-2})."""
+    mu = np.zeros(m_max + 1)
+    mu[0] = 1.0
+    for m in range(2, m_max + 1):
+        mu[m] = (m - 1) * mu[m - 2]
+    return mu
+
+
+def a_coefficients(m_max: int) -> np.ndarray:
+    """Matrix R with ``A_m(t) = sum_j t^j R[j, m]`` for m = 0..m_max.
+
+    ``A_0 = 0, A_1 = 1, A_m = t^{m-1} + (m-1) A_{m-2}``, so that
+    ``int_{-inf}^t u^m phi(u) du = mu_m Phi(t) - A_m(t) phi(t)``.
+    """
+    r = np.zeros((m_max + 1, m_max + 1))
+    for m in range(1, m_max + 1):
+        r[m - 1, m] = 1.0
+        if m >= 2:
+            r[:, m] += (m - 1) * r[:, m - 2]
+    return r
+
+
+def _poly_pieces(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    gfull = np.concatenate([[1.0], np.asarray(g, dtype=float)])
+    c = np.convolve(gfull, gfull)
+    mu = normal_moments(len(c) - 1)
+    return gfull, c, float(c @ mu)
+
+
+def snp_pdf(t, g) -> np.ndarray:
+    """SNP error density ``P_K(t)^2 phi(t) / theta`` (``g`` = g_1..g_K)."""
+    t = np.asarray(t, dtype=float)
+    gfull, _, theta = _poly_pieces(g)
+    poly = np.polynomial.polynomial.polyval(t, gfull)
+    return poly**2 * np.exp(-0.5 * t**2) * _INV_SQRT_2PI / theta
+
+
+def snp_cdf(t, g) -> np.ndarray:
+    """Closed-form SNP CDF; upper-tail form for t > 0 to avoid cancellation."""
+    t = np.asarray(t, dtype=float)
+    _, c, theta = _poly_pieces(g)
+    r = a_coefficients(len(c) - 1)
+    fin = np.isfinite(t)
+    tf = np.where(fin, t, 0.0)
+    s = np.polynomial.polynomial.polyval(tf, r @ c)
+    phi = np.where(fin, np.exp(-0.5 * tf**2) * _INV_SQRT_2PI, 0.0)
+    lower = ndtr(t) - phi * s / theta
+    upper = ndtr(-t) + phi * s / theta
+    return np.where(t > 0, 1.0 - upper, lower)
+
+
+def snp_dcdf_dg(t, g) -> np.ndarray:
+    """``dF(t)/dg_k`` for k = 1..K (last axis), the closed form of ESTIMATORS.md."""
+    t = np.asarray(t, dtype=float)
+    gfull, c, theta = _poly_pieces(g)
+    k_ord = len(gfull) - 1
+    r = a_coefficients(2 * k_ord)
+    mu = normal_moments(2 * k_ord)
+    mg = _shift_matrix(gfull)
+    fin = np.isfinite(t)
+    tf = np.where(fin, t, 0.0)
+    pw = tf[..., None] ** np.arange(2 * k_ord + 1)
+    phi = np.where(fin, np.exp(-0.5 * tf**2) * _INV_SQRT_2PI, 0.0)
+    s = pw @ (r @ c)
+    inner = pw @ (r @ mg) - (s / theta)[..., None] * (mu @ mg)
+    return -(2 * phi / theta)[..., None] * inner
+
+
+def snp_moments(g) -> dict[str, float]:
+    """Mean, variance, sd, skewness and kurtosis of the SNP error distribution."""
+    _, c, theta = _poly_pieces(g)
+    mu = normal_moments(len(c) + 4)
+    raw = [float(sum(c[m] * mu[m + r] for m in range(len(c))) / theta) for r in range(5)]
+    m1, m2, m3, m4 = raw[1:5]
+    var = m2 - m1**2
+    sd = math.sqrt(var) if var > 0 else float("nan")
+    skew = (m3 - 3 * m1 * m2 + 2 * m1**3) / sd**3
+    kurt = (m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4) / sd**4
+    return {"mean": m1, "variance": var, "sd": sd, "skewness": skew, "kurtosis": kurt}
+
+
+def _shift_matrix(gfull: np.ndarray) -> np.ndarray:
+    """(2K+1) x K matrix with ``[k+l, k-1] = g_l``: column k gives sum_l g_l X_{k+l}."""
+    k_ord = len(gfull) - 1
+    mg = np.zeros((2 * k_ord + 1, k_ord))
+    for k in range(1, k_ord + 1):
+        mg[k : k + k_ord + 1, k - 1] = gfull
+    return mg
+
+
+# ---------------------------------------------------------------------------------------
+# the likelihood
+# ---------------------------------------------------------------------------------------
+class _SNPLoglike:
+    """Log-likelihood, per-observation score and Hessian of the SNP ordered probit.
+
+    Parameter vector: ``b`` (M), free cuts (all J-1 when ``cut1`` is None, else
+    a_2..a_{J-1}), ``g_1..g_K``. ``y`` holds category codes 0..J-1.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None, n_cat: int, order: int, cut1: float | None):
+        self.x = x
+        self.y = y
+        self.w = np.ones(len(y)) if w is None else w
+        self.sw = float(self.w.sum())
+        self.J = n_cat
+        self.K = order
+        self.M = x.shape[1]
+        self.cut1 = cut1
+        self.ncut = n_cat - 1 if cut1 is None else n_cat - 2
+        self.p = self.M + self.ncut + order
+        n = len(y)
+        self.rows = np.arange(n)
+        first_free = 0 if cut1 is None else 1
+        hi_idx, lo_idx = y, y - 1  # index into the J-1 cuts of a_{y}, a_{y-1}
+        self.hi_ok = (hi_idx <= n_cat - 2) & (hi_idx >= first_free)
+        self.lo_ok = (lo_idx >= first_free)
+        hi_col = self.M + hi_idx - first_free
+        lo_col = self.M + lo_idx - first_free
+        self.rows_hi, self.hi_col_ok = self.rows[self.hi_ok], hi_col[self.hi_ok]
+        self.rows_lo, self.lo_col_ok = self.rows[self.lo_ok], lo_col[self.lo_ok]
+        # dt/d(b, cuts) for t_hi and t_lo: constant in the parameters
+        self.z_hi = np.zeros((n, self.p))
+        self.z_hi[:, : self.M] = -x
+        self.z_lo = self.z_hi.copy()
+        self.z_hi[self.rows_hi, self.hi_col_ok] = 1.0
+        self.z_lo[self.rows_lo, self.lo_col_ok] = 1.0
+        if order > 0:
+            self.r = a_coefficients(2 * order)
+            self.mu = normal_moments(2 * order)
+            kk = np.arange(1, order + 1)
+            self.kj = kk[:, None] + kk[None, :]  # k + j for the gg block
+        self._cache_key: bytes | None = None
+        self._cache = None
+
+    def split(self, params: np.ndarray):
+        b = params[: self.M]
+        cf = params[self.M : self.M + self.ncut]
+        g = params[self.M + self.ncut :]
+        cuts = cf if self.cut1 is None else np.concatenate([[self.cut1], cf])
+        return b, cuts, g
+
+    def evaluate(self, params: np.ndarray, hessian: bool = True):
+        """Return ``(llf, score_obs, hess)``; ``score_obs`` is unweighted, n x p.
+
+        ``t`` is held flat (first n entries t_hi, last n t_lo) and its powers as the
+        rows of a (2K+1) x 2n matrix, so every polynomial is one small matrix product.
+        Hessian of ln P_i with P = F(t_hi) - F(t_lo), t = a - x'b (linear in b, a):
+        d2 P = sum_s sign_s [f'(t_s) z_s z_s' + z_s h_s' + h_s z_s' + D_gg(t_s)], with
+        z_s = dt_s/d(b, a) (constant), h_s = df(t_s)/dg, D_gg = d2F/dg dg'; then
+        d2 ln P = d2 P / P - dP dP' / P^2.
+        """
+        key = params.tobytes()
+        if self._cache_key == key and (self._cache[2] is not None or not hessian):
+            return self._cache
+        K, M, n = self.K, self.M, len(self.y)
+        b, cuts, g = self.split(params)
+        a_ext = np.concatenate([[-np.inf], cuts, [np.inf]])
+        xb = self.x @ b
+        t = np.concatenate([a_ext[self.y + 1] - xb, a_ext[self.y] - xb])
+        fin = np.isfinite(t)
+        tf = np.where(fin, t, 0.0)
+        phi = np.where(fin, np.exp(-0.5 * tf * tf) * _INV_SQRT_2PI, 0.0)
+        if K == 0:
+            low, up = ndtr(t), ndtr(-t)
+            f = phi
+            fprime = -tf * phi
+        else:
+            gfull = np.concatenate([[1.0], g])
+            c = np.convolve(gfull, gfull)
+            theta = float(c @ self.mu)
+            mg = _shift_matrix(gfull)
+            pw = np.empty((2 * K + 1, 2 * n))
+            pw[0] = 1.0
+            for j in range(1, 2 * K + 1):
+                np.multiply(pw[j - 1], tf, out=pw[j])
+            rc = self.r @ c
+            s = rc @ pw
+            pk = gfull @ pw[: K + 1]
+            pkd = (np.arange(1, K + 1) * g) @ pw[:K]
+            f = pk * pk * phi / theta
+            fprime = (2 * pk * pkd - tf * pk * pk) * phi / theta
+            phis = phi * s / theta
+            low = ndtr(t) - phis
+            up = ndtr(-t) + phis
+            theta_k = 2.0 * (self.mu @ mg)  # d theta / d g_k
+            rmg2 = 2.0 * (self.r @ mg)
+            s_k = rmg2.T @ pw  # K x 2n: d S / d g_k
+            dk = -phi * (s_k / theta - np.outer(theta_k / theta**2, s))
+        lo_h, lo_l = low[:n], low[n:]
+        up_h, up_l = up[:n], up[n:]
+        th, tl = t[:n], t[n:]
+        prob = np.where(th <= 0, lo_h - lo_l, np.where(tl >= 0, up_l - up_h, 1.0 - lo_l - up_h))
+        if not np.all(prob > 0):
+            self._cache_key, self._cache = key, (-np.inf, None, None)
+            return self._cache
+        llf = float(self.w @ np.log(prob))
+        inv = 1.0 / prob
+        fh, fl = f[:n] * inv, f[n:] * inv
+        score = np.zeros((n, self.p))
+        score[:, :M] = self.x * (fl - fh)[:, None]
+        score[self.rows_hi, self.hi_col_ok] = fh[self.hi_ok]
+        score[self.rows_lo, self.lo_col_ok] = -fl[self.lo_ok]
+        if K > 0:
+            score[:, M + self.ncut :] = ((dk[:, :n] - dk[:, n:]) * inv).T
+        hess = None
+        if hessian:
+            ws = self.w * inv
+            hess = -(score * self.w[:, None]).T @ score
+            a2 = np.concatenate([ws, -ws])
+            af = a2 * fprime
+            hess += self.z_hi.T @ (self.z_hi * af[:n, None]) + self.z_lo.T @ (self.z_lo * af[n:, None])
+            if K > 0:
+                gs = slice(M + self.ncut, None)
+                hk = (2.0 / theta) * (phi * pk) * pw[1 : K + 1] - np.outer(theta_k / theta, f)  # K x 2n
+                ah = hk * a2
+                cross = self.z_hi.T @ ah[:, :n].T + self.z_lo.T @ ah[:, n:].T
+                hess[:, gs] += cross
+                hess[gs, :] += cross.T
+                v = pw @ (a2 * phi)  # sum_i a phi t^j over both sides
+                sum_a = v @ self.r  # sum_i a phi A_m
+                sum_s = float(v @ rc)
+                sum_sk = v @ rmg2
+                gg = (
+                    2.0 * sum_a[self.kj] / theta
+                    - (np.outer(sum_sk, theta_k) + np.outer(theta_k, sum_sk)) / theta**2
+                    - sum_s * 2.0 * self.mu[self.kj] / theta**2
+                    + 2.0 * sum_s * np.outer(theta_k, theta_k) / theta**3
+                )
+                hess[gs, gs] -= gg
+        self._cache_key, self._cache = key, (llf, score, hess)
+        return self._cache
+
+    # scipy-minimize adaptors on the mean negative log-likelihood
+    def nll(self, params):
+        llf = self.evaluate(params, hessian=True)[0]
+        return -llf / self.sw if np.isfinite(llf) else np.inf
+
+    def nll_grad(self, params):
+        _, score, _ = self.evaluate(params)
+        return -(self.w @ score) / self.sw
+
+    def nll_hess(self, params):
+        return -self.evaluate(params)[2] / self.sw
+
+    def newton_eval(self, params):
+        llf, score, hess = self.evaluate(params)
+        if score is None:
+            return llf, None, None
+        return llf, self.w @ score, hess
+
+
+# ---------------------------------------------------------------------------------------
+# model and results
+# ---------------------------------------------------------------------------------------
+class SNPOrderedProbitResults(EstimationResults):
+    """Results of :class:`SNPOrderedProbit`.
+
+    Extra attributes: ``order``, ``cuts`` (all J-1 cuts, the first fixed when order > 0),
+    ``moments`` (error mean/variance/sd/skewness/kurtosis), ``standardized_params``
+    (slopes b/sd and cuts (a_j - m_1)/sd: the ordered-probit scale), ``llf_oprobit``,
+    ``levels`` (the outcome values in order), ``cut1_fixed``.
+    """
+
+    model_name = "SNP ordered probit"
+
+    def lr_test(self) -> dict[str, float]:
+        """LR test against the ordered probit; df = K - 2 as reported by sneop.
+
+        The parameter count difference is K - 1 (cut 1 fixed, g_1..g_K free) but g_1
+        and g_2 only mimic location and scale near g = 0, so sneop uses K - 2; the null
+        sits where the information is singular, so the chi-square is approximate.
+        """
+        stat = 2.0 * (self.llf - self.llf_oprobit)
+        df = self.order - 2
+        pval = float(stats.chi2.sf(stat, df)) if df > 0 else float("nan")
+        return {"statistic": float(stat), "df": float(df), "pvalue": pval}
+
+    def marginal_effects(self, exog_row) -> pd.DataFrame:
+        """dP(y=j)/dx_k at one exog row: -b_k [f(a_j - x'b) - f(a_{j-1} - x'b)]."""
+        x = np.asarray(exog_row, dtype=float)
+        b = self.params.iloc[: len(self.exog_names)].to_numpy()
+        g = self.params.iloc[len(self.params) - self.order :].to_numpy() if self.order else np.zeros(0)
+        a_ext = np.concatenate([[-np.inf], self.cuts.to_numpy(), [np.inf]])
+        dens = np.nan_to_num(snp_pdf(a_ext - x @ b, g))
+        diff = dens[1:] - dens[:-1]
+        return pd.DataFrame(-np.outer(b, diff), index=self.exog_names, columns=self.levels)
+
+    def _summary_header(self) -> list[str]:
+        lines = super()._summary_header()
+        mom = self.moments
+        lines.append(
+            f"Order K={self.order}  cut1 fixed at {self.cut1_fixed:.4f}  error mean {mom['mean']:.3f} "
+            f"sd {mom['sd']:.3f} skew {mom['skewness']:.3f} kurt {mom['kurtosis']:.3f}  BIC {self.bic:.2f}"
+            if self.order
+            else f"Order K=0 (ordered probit)  BIC {self.bic:.2f}"
+        )
+        return lines
+
+
+class SNPOrderedProbit:
+    """SNP ordered probit (Stewart 2004, Stata ``sneop``); ``order=0`` is the ordered probit.
+
+    ``endog``: ordered integer outcome (any increasing codes); ``exog``: DataFrame of
+    regressors WITHOUT a constant. ``weights`` makes the fit a pseudo-likelihood;
+    ``weights`` or ``groups`` make the default covariance the cluster sandwich.
+    """
+
+    def __init__(self, endog, exog, order: int = 3, weights=None, groups=None, missing: str = "drop"):
+        if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < 0:
+            raise UserInputError(f"order must be a non-negative integer, got {order!r}", key="order")
+        y = _data.as_series(endog, "endog", "y")
+        x = _data.as_frame(exog, "exog")
+        _data.reject_constant(x)
+        cleaned = _data.clean({"endog": y}, {"exog": x}, weights, groups, missing)
+        self.order = int(order)
+        self.endog_name = y.name
+        self.exog_names = list(x.names)
+        yv = cleaned.series["endog"].values
+        if np.any(yv != np.round(yv)):
+            raise UserInputError("endog must hold integer category codes", key="endog")
+        self.levels, codes = np.unique(yv, return_inverse=True)
+        self.codes = codes.astype(np.intp)
+        self.exog = cleaned.frames["exog"].values
+        self.weights = cleaned.weights
+        self.groups = cleaned.groups
+        self.nobs = cleaned.nobs
+        self.n_cat = len(self.levels)
+
+    # -- names --------------------------------------------------------------------
+    def param_names(self, order: int | None = None) -> list[str]:
+        k = self.order if order is None else order
+        first = 1 if k == 0 else 2
+        cuts = [f"cut{j}" for j in range(first, max(self.n_cat, 2))]
+        return self.exog_names + cuts + [f"g{j}" for j in range(1, k + 1)]
+
+    def _cov_type(self, cov_type: str) -> str:
+        if cov_type == "auto":
+            if self.groups is not None:
+                return "cluster"
+            return "robust" if self.weights is not None else "nonrobust"
+        if cov_type not in ("nonrobust", "robust", "cluster"):
+            raise UserInputError(f"cov_type must be auto/nonrobust/robust/cluster, got {cov_type!r}", key="cov_type")
+        if cov_type == "cluster" and self.groups is None:
+            raise UserInputError("cov_type='cluster' needs groups", key="groups")
+        return cov_type
+
+    # -- fitting ------------------------------------------------------------------
+    def _fit_oprobit(self):
+        """Ordered probit by Newton from the marginal-proportion start (concave problem)."""
+        w = np.ones(self.nobs) if self.weights is None else self.weights
+        counts = np.bincount(self.codes, weights=w, minlength=self.n_cat)
+        cum = np.clip(np.cumsum(counts)[:-1] / counts.sum(), 1e-6, 1 - 1e-6)
+        x0 = np.concatenate([np.zeros(self.exog.shape[1]), stats.norm.ppf(cum)])
+        ll = _SNPLoglike(self.exog, self.codes, self.weights, self.n_cat, 0, None)
+        res = newton_maximize(ll.newton_eval, x0)
+        return ll, res
+
+    def fit(
+        self,
+        start_params=None,
+        cov_type: str = "auto",
+        maxiter: int = 200,
+        gtol: float = 1e-8,
+        start_g: float | np.ndarray = DEFAULT_START_G,
+        oprobit=None,
+    ) -> SNPOrderedProbitResults:
+        """Fit by maximum (pseudo-)likelihood.
+
+        The ordered probit (order 0) is fitted first by Newton; for order K > 0 its
+        first cut is fixed and its solution (with ``g = start_g``) is the start unless
+        ``start_params`` (free parameters in ``param_names()`` order) is given. The SNP
+        problem is solved with ``scipy.optimize.minimize(method="trust-exact")`` on the
+        analytic gradient and Hessian of the mean negative log-likelihood; ``gtol`` is on
+        that mean scale. ``oprobit`` passes an already fitted (order-0) result to reuse.
+        """
+        cov_type = self._cov_type(cov_type)
+        names = self.param_names()
+        extra_fail = {
+            "order": self.order, "exog_names": self.exog_names, "levels": self.levels,
+            "llf_oprobit": float("nan"), "cut1_fixed": float("nan"),
+            "moments": dict.fromkeys(("mean", "variance", "sd", "skewness", "kurtosis"), float("nan")),
+            "standardized_params": pd.Series(dtype=float), "cuts": pd.Series(dtype=float),
+        }
+        if self.n_cat < 2 or self.nobs == 0:
+            return failed_results(
+                SNPOrderedProbitResults, names, self.nobs,
+                f"outcome has {self.n_cat} observed categor{'y' if self.n_cat == 1 else 'ies'}; need at least 2",
+                **extra_fail,
+            )
+        try:
+            return self._fit(start_params, cov_type, maxiter, gtol, start_g, oprobit)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:  # numerical failure
+            return failed_results(SNPOrderedProbitResults, names, self.nobs, f"{type(exc).__name__}: {exc}", **extra_fail)
+
+    def _fit(self, start_params, cov_type, maxiter, gtol, start_g, oprobit):
+        K, M = self.order, self.exog.shape[1]
+        with np.errstate(all="ignore"):
+            if oprobit is None or K == 0:
+                ll0, res0 = self._fit_oprobit()
+                op_params, op_llf, op_ok, op_msg, op_iter = res0.x, res0.llf, res0.converged, res0.message, res0.n_iter
+            else:
+                op_params = oprobit._free_params
+                op_llf, op_ok, op_msg, op_iter = oprobit.llf, oprobit.converged, oprobit.status_message, 0
+            if K == 0:
+                ll, x_hat, llf, converged, message, n_iter = ll0, op_params, op_llf, op_ok, op_msg, op_iter
+            else:
+                cut1 = float(op_params[M])
+                ll = _SNPLoglike(self.exog, self.codes, self.weights, self.n_cat, K, cut1)
+                if start_params is None:
+                    g0 = np.broadcast_to(np.asarray(start_g, dtype=float), (K,))
+                    x0 = np.concatenate([op_params[:M], op_params[M + 1 :], g0])
+                else:
+                    x0 = np.asarray(start_params, dtype=float)
+                    if x0.shape != (ll.p,):
+                        raise UserInputError(f"start_params must have length {ll.p}", key="start_params")
+                x_hat, converged, n_iter, message = _maximize_snp(ll, x0, maxiter, gtol)
+                if not op_ok:
+                    converged = False
+                    message = f"ordered-probit start did not converge ({op_msg}); {message}"
+                llf = ll.evaluate(x_hat)[0]
+            llf_fin, score, hess = ll.evaluate(x_hat)
+        names = self.param_names()
+        status = "ok" if converged else "not_converged"
+        msg = "" if converged else message
+        if score is None:
+            return failed_results(SNPOrderedProbitResults, names, self.nobs, "zero probability at the estimate")
+        if cov_type == "nonrobust":
+            cov, cstat, cmsg = invert_neg_hessian(hess)
+        else:
+            wscore = score if self.weights is None else score * self.weights[:, None]
+            cov, cstat, cmsg = sandwich(hess, wscore, self.groups if cov_type == "cluster" else None)
+        if cstat != "ok":
+            status = worst_status(status, cstat)
+            msg = "; ".join(m for m in (msg, cmsg) if m)
+        b, cuts, g = ll.split(x_hat)
+        mom = snp_moments(g)
+        cut_names = [f"cut{j}" for j in range(1, self.n_cat)]
+        std = pd.Series(
+            np.concatenate([b / mom["sd"], (cuts - mom["mean"]) / mom["sd"]]), index=self.exog_names + cut_names
+        )
+        res = SNPOrderedProbitResults(
+            pd.Series(x_hat, index=names), cov, nobs=self.nobs, llf=llf, converged=converged,
+            status=status, status_message=msg, cov_type=cov_type, n_iter=n_iter,
+            extra={
+                "order": K, "exog_names": self.exog_names, "levels": self.levels,
+                "cuts": pd.Series(cuts, index=cut_names), "moments": mom,
+                "standardized_params": std, "llf_oprobit": float(op_llf),
+                "cut1_fixed": float(cuts[0]) if K > 0 else float("nan"),
+                "_free_params": x_hat.copy(), "_oprobit_params": np.asarray(op_params).copy(),
+            },
+        )
+        return res
+
+
+def _newton_decrement(ll: _SNPLoglike, x: np.ndarray) -> float:
+    """Predicted gain ``g' (-H)^-1 g / 2`` in lnL; inf unless -H is positive definite."""
+    llf, grad, hess = ll.newton_eval(x)
+    if grad is None:
+        return np.inf
+    try:
+        chol = np.linalg.cholesky(-hess)
+    except np.linalg.LinAlgError:
+        return np.inf
+    z = np.linalg.solve(chol, grad)
+    return 0.5 * float(z @ z)
+
+
+def _maximize_snp(ll: _SNPLoglike, x0: np.ndarray, maxiter: int, gtol: float):
+    """Damped Newton (fast: analytic Hessian), then trust-exact if Newton fails.
+
+    Converged means: at the end point ``-H`` is positive definite and the Newton
+    decrement (the lnL still to gain by a Newton step) is below ``NEWTON_TOL``.
+    """
+    nr = newton_maximize(ll.newton_eval, x0, tol=NEWTON_TOL, maxiter=maxiter)
+    if nr.converged:
+        return nr.x, True, nr.n_iter, ""
+    start = nr.x if np.isfinite(nr.llf) else x0
+    opt = optimize.minimize(
+        ll.nll, start, jac=ll.nll_grad, hess=ll.nll_hess, method="trust-exact",
+        options={"gtol": gtol, "maxiter": maxiter},
+    )
+    n_iter = nr.n_iter + int(opt.nit)
+    if opt.success or _newton_decrement(ll, opt.x) < 10 * NEWTON_TOL:
+        return opt.x, True, n_iter, ""
+    return opt.x, False, n_iter, f"Newton: {nr.message}; trust-exact: {opt.message}"
+
+
+def select_snp_order(
+    endog, exog, max_order: int = 4, criterion: str = "bic", weights=None, groups=None, missing: str = "drop",
+    min_order: int = 0,
+) -> dict:
+    """Fit K = 0..max_order, each warm-started from K-1, and pick K by BIC, AIC or LR.
+
+    Warm start: the order-(K-1) solution with ``g_K = 0.01``; if that ends below the
+    order-(K-1) log-likelihood, it is refitted from ``g_K = 0`` exactly (same likelihood
+    as order K-1), so lnL never decreases in K. ``criterion="lr"`` picks the largest K
+    whose LR test against order K-1 (1 df) is significant at 5%.
+    Returns ``{"order": K, "table": DataFrame(order, llf, df_model, aic, bic, status), "fits": {K: results}}``.
+    """
+    if criterion not in ("bic", "aic", "lr"):
+        raise UserInputError(f"criterion must be 'bic', 'aic' or 'lr', got {criterion!r}", key="criterion")
+    if not isinstance(max_order, (int, np.integer)) or max_order < 0:
+        raise UserInputError(f"max_order must be a non-negative integer, got {max_order!r}", key="max_order")
+    fits: dict[int, SNPOrderedProbitResults] = {}
+    base = SNPOrderedProbit(endog, exog, order=0, weights=weights, groups=groups, missing=missing)
+    fits[0] = base.fit()
+    prev = fits[0]
+    for k in range(1, max_order + 1):
+        model = SNPOrderedProbit(endog, exog, order=k, weights=weights, groups=groups, missing=missing)
+        if prev.status == "failed":
+            fits[k] = model.fit(oprobit=fits[0])
+        else:
+            p = prev._free_params
+            if k == 1:  # drop the (now fixed) first cut of the ordered probit
+                m = len(model.exog_names)
+                p = np.concatenate([p[:m], p[m + 1 :]])
+            res = model.fit(start_params=np.concatenate([p, [DEFAULT_START_G]]), oprobit=fits[0])
+            if not (res.llf >= prev.llf - 1e-9):
+                res0 = model.fit(start_params=np.concatenate([p, [0.0]]), oprobit=fits[0])
+                if res0.llf > res.llf or not np.isfinite(res.llf):
+                    res = res0
+            fits[k] = res
+        prev = fits[k]
+    rows = [
+        {"order": k, "llf": r.llf, "df_model": r.df_model, "aic": r.aic, "bic": r.bic, "status": r.status}
+        for k, r in fits.items()
+    ]
+    table = pd.DataFrame(rows)
+    ok = table[table["order"] >= min_order]
+    if criterion in ("bic", "aic"):
+        chosen = int(ok.loc[ok[criterion].idxmin(), "order"])
+    else:
+        chosen = int(ok["order"].iloc[0])
+        crit = stats.chi2.ppf(0.95, 1)
+        for k in range(max(min_order, 1), max_order + 1):
+            if 2 * (fits[k].llf - fits[k - 1].llf) > crit:
+                chosen = k
+    return {"order": chosen, "table": table, "fits": fits}
