@@ -1,0 +1,464 @@
+"""The paper's conclusions as named predicates on a suite result.
+
+Every claim of ``shared/paper/targets.yaml`` (``claims:``) is here under its id, plus the
+further conclusions the text states (ids marked ``origin='text'``, numbered C.. in
+``targets_detailed.yaml``). Each has the paper's sentence, where it stands, and the
+exact test. Significance is p < 0.05 unless the claim says otherwise. A claim reads
+only the raw Table 7 scale (``t7_*``, what sneop prints) and the Table 9 fits.
+
+A predicate returns True/False; it is NOT evaluable (``<NA>``) when a value it needs is
+missing: a model whose status is not 'ok', a NaN estimate (e.g. a regressor constant
+in the sample), or a table that was not built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim_refugee.suite.specs import EXPERIENTIAL, T7_ITEMS
+
+ALPHA = 0.05
+
+
+class NotEvaluable(Exception):
+    """A value the predicate needs is missing (failed fit, NaN, table not built)."""
+
+
+class Evidence:
+    """Fast read access to one SuiteResult for the predicates."""
+
+    def __init__(self, result) -> None:
+        est = result.estimates
+        self._e = dict(zip(zip(est["model"], est["term"], strict=True),
+                           zip(est["estimate"].to_numpy(dtype=float),
+                               est["pvalue"].to_numpy(dtype=float),
+                               est["status"], strict=True), strict=True))
+        self._s = result.scalars
+
+    def _row(self, model: str, term: str) -> tuple[float, float]:
+        try:
+            b, p, status = self._e[(model, term)]
+        except KeyError as exc:
+            raise NotEvaluable(f"no row ({model}, {term})") from exc
+        if status != "ok" or not (np.isfinite(b) and np.isfinite(p)):
+            raise NotEvaluable(f"({model}, {term}) status {status}")
+        return b, p
+
+    def b(self, model: str, term: str) -> float:
+        return self._row(model, term)[0]
+
+    def p(self, model: str, term: str) -> float:
+        return self._row(model, term)[1]
+
+    def sig(self, model: str, term: str, alpha: float = ALPHA) -> bool:
+        return self.p(model, term) < alpha
+
+    def pos(self, model: str, term: str, alpha: float = ALPHA) -> bool:
+        """Positive and significant."""
+        b, p = self._row(model, term)
+        return b > 0 and p < alpha
+
+    def neg(self, model: str, term: str, alpha: float = ALPHA) -> bool:
+        """Negative and significant."""
+        b, p = self._row(model, term)
+        return b < 0 and p < alpha
+
+    def s(self, name: str) -> float:
+        v = self._s.get(name, np.nan) if self._s is not None else np.nan
+        if not np.isfinite(v):
+            raise NotEvaluable(f"scalar {name} missing")
+        return float(v)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One conclusion of the paper: id, where, the sentence, the test and its predicate."""
+
+    id: str
+    where: str
+    sentence: str
+    test: str
+    predicate: Callable[[Evidence], bool]
+    origin: str = "targets"  # 'targets' (targets.yaml claims:) or 'text' (further claims)
+    models: tuple[str, ...] = ()
+
+
+def _count(flags) -> int:
+    return int(sum(bool(f) for f in flags))
+
+
+def _argmax_exp(e: Evidence, item: str) -> str:
+    vals = [e.b(f"t7_{item}", v) for v in EXPERIENTIAL]
+    return EXPERIENTIAL[int(np.argmax(vals))]
+
+
+US = [f"t9_us_p{k}" for k in (1, 2, 3, 4)]
+SK = [f"t9_sk_p{k}" for k in (1, 2, 3, 4)]
+JOB = "t9_2spls_job"
+T7M = tuple(f"t7_{i}" for i in T7_ITEMS)
+OCC = ("farmer", "trader", "student", "other_job")
+
+
+# ------------------------------------------------------------------ Table 7 claims ---
+def _all7_pos(term):
+    return lambda e: all(e.pos(f"t7_{i}", term) for i in T7_ITEMS)
+
+
+def _atleast_pos(term, k, including=()):
+    def pred(e):
+        flags = {i: e.pos(f"t7_{i}", term) for i in T7_ITEMS}
+        return _count(flags.values()) >= k and all(flags[i] for i in including)
+    return pred
+
+
+def _foodaid_largest(e):
+    arg = {i: _argmax_exp(e, i) for i in T7_ITEMS}
+    return _count(a == "foodaid" for a in arg.values()) >= 6 and arg["concentrate"] == "death"
+
+
+def _famine_largest(e):
+    return all(_argmax_exp(e, i) in ("foodaid", "death") for i in T7_ITEMS)
+
+
+def _dwarf(e):
+    exp = [abs(e.b(m, v)) for m in T7M for v in EXPERIENTIAL]
+    dem = [abs(e.b(m, v)) for m in T7M for v in ("female", "age")]
+    return float(np.mean(exp)) > float(np.mean(dem))
+
+
+def _female_2(e):
+    sig = {i for i in T7_ITEMS if e.sig(f"t7_{i}", "female")}
+    return sig == {"anxious", "fearfamily"} and all(e.b(f"t7_{i}", "female") > 0 for i in sig)
+
+
+def _age_5(e):
+    sig = [i for i in T7_ITEMS if e.sig(f"t7_{i}", "age")]
+    return (len(sig) >= 5 and all(e.b(f"t7_{i}", "age") > 0 for i in sig)
+            and {"attain", "hope"} <= set(sig))
+
+
+def _elementary(e):
+    fear3 = all(e.neg(f"t7_{i}", "elementary") for i in ("anxious", "fear", "fearfamily"))
+    rest = not any(e.sig(f"t7_{i}", "elementary")
+                   for i in ("anger", "concentrate", "attain", "hope"))
+    return fear3 and rest
+
+
+def _trader(e):
+    return (all(e.b(f"t7_{i}", "trader") > 0 for i in T7_ITEMS)
+            and _count(e.pos(f"t7_{i}", "trader") for i in T7_ITEMS) >= 4)
+
+
+def _occupation(e):
+    return _count(any(e.sig(f"t7_{i}", o) for o in OCC) for i in T7_ITEMS) >= 4
+
+
+# ------------------------------------------------------------------ Table 9 claims ---
+def _educ_us(e):
+    return _count(e.pos(m, v) for m in US for v in ("secondary", "postsecondary")) >= 7
+
+
+def _northeast_us(e):
+    return all(e.neg(m, "northeast") for m in US) and not any(e.sig(m, "northeast") for m in SK)
+
+
+def _province_only_us(e):
+    others = [(JOB, "northeast"), (JOB, "pyongyang")]
+    others += [(m, "northeast") for m in SK] + [(m, "pyongyang") for m in US + SK]
+    return not any(e.sig(m, t) for m, t in others)
+
+
+def _fragile(e):
+    alone = (e.pos("t9_us_p3", "camp") and e.pos("t9_us_p4", "death")
+             and e.neg("t9_sk_p3", "camp") and e.neg("t9_sk_p4", "death"))
+    full = not any(e.sig(m, v) for m in ("t9_us_p1", "t9_sk_p1") for v in ("camp", "death"))
+    return alone and full
+
+
+def _job_demog_null(e):
+    terms = ("female", "northeast", "pyongyang", "age", "elementary", *OCC)
+    return not any(e.sig(JOB, t) for t in terms)
+
+
+def _demog_dominate(e):
+    from sim_refugee.suite.specs import MODELS
+
+    dem, exp = [], []
+    for m in US + SK:
+        for t in MODELS[m].exog:
+            (exp if t in (*EXPERIENTIAL, "job") else dem).append(e.sig(m, t))
+    return sum(dem) > sum(exp)
+
+
+# ------------------------------------------------------------- descriptive claims ---
+def _women_longer(e):
+    return (e.s("share.china_spell.>3y.female") > e.s("share.china_spell.>3y.male")
+            and e.s("chi2_p.china_spell") < ALPHA)
+
+
+def _men_detained(e):
+    return e.s("share.camp.1.male") > e.s("share.camp.1.female") and e.s("chi2_p.camp") < ALPHA
+
+
+def _arrest_fear(e):
+    return (e.s("share.anxiety_reason.arrest.female") > e.s("share.anxiety_reason.arrest.male")
+            and e.s("share.anxiety_reason.home.male") > e.s("share.anxiety_reason.home.female"))
+
+
+def _sk_modal(e):
+    shares = {d: e.s(f"share.dest.{d}.total")
+              for d in ("north_korea", "south_korea", "united_states", "china", "other")}
+    order = sorted(shares, key=shares.get, reverse=True)
+    return order[0] == "south_korea" and order[1] == "united_states"
+
+
+def _status_items_highest(e):
+    means = {i: e.s(f"mean.{i}.total") for i in T7_ITEMS}
+    top2 = set(sorted(means, key=means.get, reverse=True)[:2])
+    return top2 == {"anxious", "fearfamily"}
+
+
+def _women_more_fear(e):
+    return all(e.s(f"mean.{i}.female") > e.s(f"mean.{i}.male")
+               for i in ("anxious", "fear", "fearfamily"))
+
+
+def _C(id, where, sentence, test, pred, origin="targets", models=()):
+    return Claim(id, where, sentence, test, pred, origin, tuple(models))
+
+
+CLAIMS: tuple[Claim, ...] = (
+    _C("death_all7", "sec. V, Table 7",
+       "Death of a family member due to hunger (death) and knowing of the food aid program but "
+       "believing that one was not a beneficiary (food aid) were significant in all seven regressions",
+       "death > 0 and p < 0.05 in all 7 Table 7 regressions", _all7_pos("death"), models=T7M),
+    _C("foodaid_all7", "sec. V, Table 7",
+       "... (food aid) were significant in all seven regressions; these experiences were strongly "
+       "associated with adverse psychological outcomes",
+       "foodaid > 0 and p < 0.05 in all 7", _all7_pos("foodaid"), models=T7M),
+    _C("camp_6of7", "sec. V, Table 7",
+       "Incarceration in political detention facilities (camp) and knowledge of trafficking in "
+       "women (trafficking) ... were significant in six of the seven regressions",
+       "camp > 0 and p < 0.05 in at least 6 of 7", _atleast_pos("camp", 6), models=T7M),
+    _C("trafficking_6of7", "sec. V, Table 7",
+       "... and knowledge of trafficking in women (trafficking) ... were significant in six of "
+       "the seven regressions",
+       "trafficking > 0 and p < 0.05 in at least 6 of 7", _atleast_pos("trafficking", 6),
+       models=T7M),
+    _C("arrest_4of7", "sec. V, Table 7",
+       "Arrest was significant in four of seven cases, including both questions relating to "
+       "future orientation.",
+       "arrest > 0 and p < 0.05 in at least 4 of 7, including attain and hope",
+       _atleast_pos("arrest", 4, ("attain", "hope")), models=T7M),
+    _C("foodaid_largest_6of7", "sec. V, Table 7",
+       "In six of the seven cases, the coefficients on food aid are estimated with the largest "
+       "values of any of the experiential variables ... the concentrate regression, the largest "
+       "estimated coefficient is on ... death.",
+       "foodaid is the largest of the 5 experiential coefficients in >= 6 of 7, and death is "
+       "the largest in concentrate", _foodaid_largest, models=T7M),
+    _C("famine_largest_all7", "sec. V, Table 7",
+       "In all seven regressions, the largest estimated coefficient of the five experiential "
+       "variables is famine-related.",
+       "the largest experiential coefficient is foodaid or death in all 7", _famine_largest,
+       models=T7M),
+    _C("experiential_dwarf_demographic", "sec. V, Table 7",
+       "the impact of these demographic variables was dwarfed by the experiential ones",
+       "mean |coef| of the 5 experiential variables over the 7 models exceeds that of female "
+       "and age (age in decades)", _dwarf, models=T7M),
+    _C("female_2of7", "sec. V, Table 7",
+       "gender was significant in only two of the seven regressions ... women experienced "
+       "higher anxiety and fear for other family members than men",
+       "female p < 0.05 in exactly anxious and fearfamily, both > 0", _female_2, models=T7M),
+    _C("age_5of7", "sec. V, Table 7",
+       "age is a statistically significant correlate in five of the seven regressions, in all "
+       "cases being associated with more negative psychological status ... particularly ... "
+       "orientation toward the future",
+       "age p < 0.05 in at least 5 of 7, all of them > 0, including attain and hope", _age_5,
+       models=T7M),
+    _C("elementary_fear3", "sec. V, Table 7",
+       "Education tended to increase fear and anxiety but did not have effects on other "
+       "psychological problems ... elementary remained significant in all three of the fear "
+       "and anxiety questions",
+       "elementary < 0 and p < 0.05 in anxious, fear, fearfamily; p >= 0.05 in the other 4",
+       _elementary, models=T7M),
+    _C("trader_distress", "sec. V, Table 7",
+       "Traders showed a significantly higher level of psychological distress, and across all "
+       "questions, than workers",
+       "trader > 0 in all 7 and > 0 with p < 0.05 in a majority (>= 4; the printed table has 5)",
+       _trader, models=T7M),
+    _C("farmer_future", "sec. V, Table 7",
+       "Farmers ... did show a more despairing outlook toward the future.",
+       "farmer > 0 and p < 0.05 in attain and hope",
+       lambda e: e.pos("t7_attain", "farmer") and e.pos("t7_hope", "farmer"), models=T7M),
+    _C("student_hopeful", "sec. V, Table 7",
+       "Conversely, students had the most hopeful future orientation.",
+       "student < 0 and p < 0.05 in attain and hope",
+       lambda e: e.neg("t7_attain", "student") and e.neg("t7_hope", "student"), models=T7M),
+    _C("province_null_psych", "fn. 17",
+       "Various specifications of variables relating to provincial origin were uncorrelated "
+       "with psychological outcomes and are not reported.",
+       "northeast added to the Table 7 models (t7ne_*): p >= 0.05 in all 7",
+       lambda e: not any(e.sig(f"t7ne_{i}", "northeast") for i in T7_ITEMS),
+       models=tuple(f"t7ne_{i}" for i in T7_ITEMS)),
+    _C("time_in_china_null_psych", "sec. III",
+       "greater time in China neither improved psychological state ... nor reduced it",
+       "years in China added to the Table 7 models (t7yr_*): p < 0.05 in at most 3 of 7",
+       lambda e: _count(e.sig(f"t7yr_{i}", "years_in_china") for i in T7_ITEMS) <= 3,
+       models=tuple(f"t7yr_{i}" for i in T7_ITEMS)),
+    _C("avgpsych_job", "sec. VI, Table 9 (1)",
+       "Psychological distress strongly impedes employment in China.",
+       "2SPLS employment equation: avgpsych < 0 with p < 0.001",
+       lambda e: e.neg(JOB, "avgpsych", 0.001), models=(JOB,)),
+    _C("inchina_job", "sec. VI, Table 9 (1)",
+       "Interestingly, length of time in China is also negatively associated with employment.",
+       "2SPLS employment equation: years_in_china < 0, p < 0.05",
+       lambda e: e.neg(JOB, "years_in_china"), models=(JOB,)),
+    _C("children_job", "sec. VI, Table 9 (1)",
+       "In contrast, having child dependents encourages employment",
+       "2SPLS employment equation: children > 0, p < 0.05",
+       lambda e: e.pos(JOB, "children"), models=(JOB,)),
+    _C("trafficking_job", "sec. VI, Table 9 (1)",
+       "The only other significant correlate with employment is knowledge of trafficking; it is "
+       "positively associated with employment.",
+       "2SPLS employment equation: trafficking > 0, p < 0.05",
+       lambda e: e.pos(JOB, "trafficking"), models=(JOB,)),
+    _C("educ_us_7of8", "sec. VI, Table 9",
+       "Secondary and postsecondary education were statistically significant predictors of the "
+       "preference to live in the United States in seven of eight cases",
+       "secondary and postsecondary > 0 with p < 0.05 in >= 7 of the 8 US-P coefficients",
+       _educ_us, models=tuple(US)),
+    _C("educ_sk_negative", "sec. VI, Table 9",
+       "they were negatively associated with a preference for South Korea as the final "
+       "destination, significantly so in most cases",
+       "secondary < 0 with p < 0.05 in >= 3 of the 4 SK-P specifications",
+       lambda e: _count(e.neg(m, "secondary") for m in SK) >= 3, models=tuple(SK)),
+    _C("age_us", "sec. VI, Table 9",
+       "age was strongly negatively correlated with a preference to emigrate to the United "
+       "States",
+       "age < 0 with p < 0.05 in all 4 US-P specifications",
+       lambda e: all(e.neg(m, "age") for m in US), models=tuple(US)),
+    _C("northeast_us", "sec. VI, Table 9",
+       "Refugees who originated in the three northeastern provinces of North Korea had a "
+       "distinct disinterest in the United States",
+       "northeast < 0 with p < 0.05 in all 4 US-P; p >= 0.05 in all 4 SK-P", _northeast_us,
+       models=tuple(US + SK)),
+    _C("trafficking_us", "sec. VI, Table 9",
+       "Knowledge of trafficking is positively associated with a preference for the United "
+       "States.",
+       "trafficking > 0 with p < 0.05 in the US-P columns that include it (P1, P2)",
+       lambda e: e.pos("t9_us_p1", "trafficking") and e.pos("t9_us_p2", "trafficking"),
+       models=("t9_us_p1", "t9_us_p2")),
+    _C("camp_death_fragile", "sec. VI, Table 9",
+       "Camp and death are also positively associated with desire to permanently resettle in "
+       "the United States and negatively associated with interest in South Korea, though these "
+       "correlations become insignificant when other experiential variables are added.",
+       "camp (P3) and death (P4) significant alone, US > 0 and SK < 0; camp and death p >= 0.05 "
+       "in US-P1 and SK-P1 (the printed table keeps SK-P1 camp at *, so the paper's own table "
+       "fails this)", _fragile, models=tuple(US + SK)),
+    _C("women_longer_in_china", "sec. III, Table 1",
+       "There are statistically significant differences across genders in the duration of "
+       "residence in China. Nearly 41 percent of women had been in China for more than three "
+       "years, but only 23 percent of men had.",
+       "share > 3 years higher for women than men, and Pearson chi-square (spell x gender) "
+       "p < 0.05", _women_longer),
+    _C("men_more_detained", "sec. IV, Table 6",
+       "males were significantly more likely to report incarceration in political detention "
+       "facilities than were females",
+       "camp share higher for men, chi-square p < 0.05", _men_detained),
+    _C("arrest_no_gender_gap", "sec. IV",
+       "there were no statistically significant differences in self-reported arrest rates "
+       "across genders",
+       "chi-square of arrest x gender p >= 0.05", lambda e: e.s("chi2_p.arrest") >= ALPHA),
+    _C("women_more_arrest_fear", "sec. IV, Table 4",
+       "women were more likely to cite fear of arrest; men were more concerned about their "
+       "residence",
+       "Table 4: arrest share higher for women, home share higher for men (needs an "
+       "'anxiety_reason' column, which the world does not have: not evaluable)", _arrest_fear),
+    _C("sk_most_preferred", "sec. VI, Table 8",
+       "the two most frequently identified preferred destinations for permanent resettlement "
+       "are South Korea (64 percent) and the United States (19 percent)",
+       "South Korea the modal destination, the US second", _sk_modal),
+    _C("majority_distressed", "sec. IV, Table 2",
+       "a majority of North Korean refugees in China exhibit significant psychological distress",
+       "share agree or strongly agree with 'usually anxious' > 0.5",
+       lambda e: e.s("agree.anxious.total") > 0.5),
+    # --------------------------------------------- further conclusions of the text ---
+    _C("foodaid_gt_camp_all7", "sec. V, Table 7",
+       "consistently larger in magnitude, for example, than the coefficients on having been "
+       "incarcerated in a political detention facility",
+       "foodaid > camp coefficient in all 7",
+       lambda e: all(e.b(m, "foodaid") > e.b(m, "camp") for m in T7M), "text", T7M),
+    _C("occupation_matters", "sec. V, Table 7",
+       "Occupational status (trader, student, farmer, other job) is frequently correlated with "
+       "psychological state.",
+       "some occupation dummy p < 0.05 in at least 4 of 7", _occupation, "text", T7M),
+    _C("women_more_fear", "sec. IV, Tables 2-3",
+       "The descriptive statistics also suggest differences between men and women on this "
+       "cluster of questions, with women showing greater incidence of fear and anxiety",
+       "female mean > male mean on anxious, fear and fearfamily (the world's three fear items)",
+       _women_more_fear, "text"),
+    _C("status_items_highest", "sec. IV, Table 3",
+       "mean scores are highest for those relating to the anxiety of their status: usually "
+       "anxious, bad things will happen, and fear for family",
+       "anxious and fearfamily have the two highest total means of the seven items (adapted: "
+       "'bad things will happen' is not in the world)", _status_items_highest, "text"),
+    _C("women_more_famine_death", "sec. IV",
+       "More than 23 percent of men and 37 percent of women reported having had family members "
+       "die of hunger.",
+       "death share higher for women than men",
+       lambda e: e.s("share.death.1.female") > e.s("share.death.1.male"), "text"),
+    _C("job_demographics_null", "sec. VI, Table 9 (1)",
+       "None of the other demographic variables matter once these are taken into account.",
+       "female, northeast, pyongyang, age, elementary and occupation p >= 0.05 in the 2SPLS "
+       "employment equation", _job_demog_null, "text", (JOB,)),
+    _C("student_sk", "sec. VI, Table 9",
+       "in a couple of specifications, the occupational category student was negatively "
+       "associated with a preference for South Korea",
+       "student < 0 with p < 0.05 in at least 2 of the 4 SK-P",
+       lambda e: _count(e.neg(m, "student") for m in SK) >= 2, "text", tuple(SK)),
+    _C("province_only_us", "sec. VI, Table 9",
+       "the only example from our analysis in which provincial origins mattered to an outcome",
+       "northeast p >= 0.05 in the 2SPLS and all SK-P; pyongyang p >= 0.05 in all 9 columns",
+       _province_only_us, "text", (JOB, *US, *SK)),
+    _C("demographics_dominate_destination", "sec. VI, Table 9",
+       "demographic variables generally appear to be more correlated with outcomes than are "
+       "experiential variables on this issue",
+       "over the 8 destination probits, more demographic than experiential (incl. job) "
+       "coefficients have p < 0.05 (a count, as targets_detailed C51 states it)", _demog_dominate, "text",
+       tuple(US + SK)),
+)
+
+CLAIM_IDS: tuple[str, ...] = tuple(c.id for c in CLAIMS)
+CLAIMS_BY_ID: dict[str, Claim] = {c.id: c for c in CLAIMS}
+
+
+def evaluate_claim(claim: Claim, result) -> object:
+    """One claim on one result: True/False, or ``pd.NA`` when not evaluable."""
+    try:
+        return bool(claim.predicate(Evidence(result)))
+    except NotEvaluable:
+        return pd.NA
+
+
+def evaluate_claims(result) -> pd.Series:
+    """Every claim on ``result`` (a SuiteResult), indexed by claim id (nullable boolean)."""
+    ev = Evidence(result)
+    out = []
+    for c in CLAIMS:
+        try:
+            out.append(bool(c.predicate(ev)))
+        except NotEvaluable:
+            out.append(pd.NA)
+    return pd.Series(out, index=pd.Index(CLAIM_IDS, name="claim"), dtype="boolean")
+
+
+def claims_frame() -> pd.DataFrame:
+    """The registry as a table: id, where, sentence, test, origin."""
+    return pd.DataFrame(
+        [{"claim": c.id, "where": c.where, "sentence": c.sentence, "test": c.test,
+          "origin": c.origin} for c in CLAIMS]
+    )

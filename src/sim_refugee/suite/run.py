@@ -1,0 +1,390 @@
+"""The paper's whole analysis on one sample (the answer strategy), and on the population
+(the inquiry): ``run_suite``, ``census_fit``, ``suite_layout``.
+
+Missing answers are handled as the paper did: each model is fitted on the rows complete
+for its own variables (listwise per model, so each model has its own valid N), and each
+table item is tabulated on its own valid N. A fit that fails numerically keeps its rows
+in the estimates frame with NaN values and a non-'ok' status: the frame always has the
+rows of ``suite_layout()`` in that order, so a Monte Carlo engine can stack thousands.
+
+Scale of Table 7 (documented choice): ``t7_<item>`` holds the raw SNP coefficients, the
+scale sneop prints (first cut pinned, no intercept, error sd != 1), which is the paper's
+likely scale and the one the claims read; ``t7std_<item>`` holds the same fit's
+standardized coefficients b / sd(error), with delta-method standard errors. The census
+fit runs the same code on the population, so each estimand is on its estimate's scale.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim_refugee.errors import require_columns
+from sim_refugee.suite.specs import (
+    AGE_UNIT_YEARS,
+    MODEL_SOURCE_COLUMNS,
+    MODEL_SPECS,
+    MODELS,
+    ModelSpec,
+)
+from sim_refugee.suite.tables import TABLE_ITEMS, TABLE_SOURCE_COLUMNS, scalar_names
+
+ESTIMATE_COLUMNS = ["model", "term", "estimate", "se", "pvalue", "nobs", "status"]
+STATUSES = ("ok", "not_converged", "singular_hessian", "non_psd_cov", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class SuiteLayout:
+    """The fixed shape of every ``SuiteResult`` (same for every sample).
+
+    ``model_terms``: (model, term) pairs in estimates-row order; ``models``: model names;
+    ``scalars``: scalar names in order; ``tests``: (table, item) pairs of the gender tests.
+    """
+
+    model_terms: tuple[tuple[str, str], ...]
+    models: tuple[str, ...]
+    scalars: tuple[str, ...]
+    tests: tuple[tuple[str, str], ...]
+
+    @property
+    def index(self) -> pd.MultiIndex:
+        return pd.MultiIndex.from_tuples(self.model_terms, names=["model", "term"])
+
+
+def _fit_scalar_names() -> list[str]:
+    return [f"fit.{m}.llf" for m in (s.name for s in MODEL_SPECS)]
+
+
+@lru_cache(maxsize=1)
+def suite_layout() -> SuiteLayout:
+    """The fixed list of (model, term) rows, models, scalar names and test keys."""
+    pairs = tuple((s.name, t) for s in MODEL_SPECS for t in s.terms)
+    return SuiteLayout(
+        model_terms=pairs,
+        models=tuple(s.name for s in MODEL_SPECS),
+        scalars=tuple(scalar_names() + _fit_scalar_names()),
+        tests=tuple((ti.table, ti.item) for ti in TABLE_ITEMS),
+    )
+
+
+@dataclass
+class SuiteResult:
+    """The suite on one sample (Contract 5). ``messages``: status message per model;
+    ``timings``: seconds per stage; ``meta``: how it was run."""
+
+    estimates: pd.DataFrame
+    tables: pd.DataFrame
+    tests: pd.DataFrame
+    scalars: pd.Series
+    timings: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    messages: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
+    meta: dict = field(default_factory=dict)
+
+    def claims(self) -> pd.Series:
+        """The claims registry evaluated on this result (``evaluate_claims``)."""
+        from sim_refugee.claims import evaluate_claims
+
+        return evaluate_claims(self)
+
+    def coef(self, model: str) -> pd.DataFrame:
+        """The rows of one model, indexed by term."""
+        return self.estimates[self.estimates["model"] == model].set_index("term")
+
+
+def required_columns(weights: str | None = None, cluster: str | None = None) -> list[str]:
+    """Every column ``run_suite`` reads (VARIABLES.md names, plus weights/cluster)."""
+    cols = list(dict.fromkeys([*MODEL_SOURCE_COLUMNS, *TABLE_SOURCE_COLUMNS]))
+    return cols + [c for c in (weights, cluster) if c]
+
+
+def regressor_frame(sample: pd.DataFrame) -> pd.DataFrame:
+    """The model variables: VARIABLES.md columns plus derived dummies and age in decades.
+
+    Missing categories stay missing in their dummies (so listwise deletion applies).
+    """
+    out = {}
+    for col in MODEL_SOURCE_COLUMNS:
+        if col in ("educ", "occupation"):
+            continue
+        out[col] = pd.to_numeric(sample[col], errors="coerce").to_numpy(dtype=float)
+    out["age"] = out["age"] / AGE_UNIT_YEARS
+    educ = sample["educ"].astype(object)
+    occ = sample["occupation"].astype(object)
+    educ_missing = educ.isna().to_numpy()
+    occ_missing = occ.isna().to_numpy()
+    for lv in ("elementary", "secondary", "postsecondary"):
+        d = (educ == lv).to_numpy(dtype=float)
+        d[educ_missing] = np.nan
+        out[lv] = d
+    for lv, name in (("farmer", "farmer"), ("trader", "trader"), ("student", "student"),
+                     ("other", "other_job")):
+        d = (occ == lv).to_numpy(dtype=float)
+        d[occ_missing] = np.nan
+        out[name] = d
+    return pd.DataFrame(out, index=sample.index)
+
+
+# --------------------------------------------------------------------------- fitting ---
+@dataclass
+class _Fit:
+    """Estimates of one model as aligned arrays over its layout terms."""
+
+    estimate: np.ndarray
+    se: np.ndarray
+    pvalue: np.ndarray
+    nobs: float
+    status: str
+    message: str = ""
+    llf: float = np.nan
+
+
+def _failed(spec: ModelSpec, status: str, message: str, nobs: float = np.nan) -> _Fit:
+    k = len(spec.terms)
+    nan = np.full(k, np.nan)
+    return _Fit(nan, nan.copy(), nan.copy(), nobs, status, message)
+
+
+def _from_results(spec: ModelSpec, res, nobs: float, rename: dict | None = None) -> _Fit:
+    """Align a results object's params/bse/pvalues on the spec's terms (NaN if absent)."""
+    rename = rename or {}
+    params = res.params.rename(index=rename)
+    bse = res.bse.rename(index=rename)
+    pvals = res.pvalues.rename(index=rename)
+    terms = list(spec.terms)
+    status = str(getattr(res, "status", "ok"))
+    est = params.reindex(terms).to_numpy(dtype=float)
+    se = bse.reindex(terms).to_numpy(dtype=float)
+    p = pvals.reindex(terms).to_numpy(dtype=float)
+    return _Fit(est, se, p, float(nobs), status, str(getattr(res, "status_message", "") or ""),
+                float(getattr(res, "llf", np.nan)))
+
+
+def _complete(frame: pd.DataFrame, cols: list[str], extra: dict[str, np.ndarray]) -> np.ndarray:
+    """Boolean mask of rows complete on ``cols`` and on the extra arrays (weights, groups)."""
+    mask = frame[cols].notna().all(axis=1).to_numpy()
+    for arr in extra.values():
+        if arr is not None:
+            mask &= pd.notna(arr)
+    return mask
+
+
+def _varying(x: pd.DataFrame) -> list[str]:
+    """Columns of ``x`` that are not constant: a constant regressor is dropped before the
+    fit (as Stata drops it), its row reported as NaN, so one empty category in a small
+    sample does not lose the whole model."""
+    arr = x.to_numpy()
+    keep = (arr.max(axis=0) > arr.min(axis=0)) if len(arr) else np.zeros(arr.shape[1], bool)
+    return [c for c, k in zip(x.columns, keep, strict=True) if k]
+
+
+def _fit_snp(spec, X, w, g, order) -> tuple[_Fit, object]:
+    from sim_refugee.estimators import SNPOrderedProbit
+
+    cols = [spec.endog, *spec.exog]
+    mask = _complete(X, cols, {"w": w, "g": g})
+    d = X.loc[mask]
+    if len(d) == 0:
+        return _failed(spec, "failed", "no complete rows", 0), None
+    exog = d[_varying(d[list(spec.exog)])]
+    y = d[spec.endog].astype(int)
+    res = SNPOrderedProbit(
+        y, exog, order=order,
+        weights=None if w is None else w[mask],
+        groups=None if g is None else g[mask],
+    ).fit()
+    return _from_results(spec, res, len(d)), res
+
+
+def _fit_probit(spec, X, w, g) -> _Fit:
+    from sim_refugee.estimators import Probit
+
+    cols = [spec.endog, *spec.exog]
+    mask = _complete(X, cols, {"w": w, "g": g})
+    d = X.loc[mask]
+    if len(d) == 0:
+        return _failed(spec, "failed", "no complete rows", 0)
+    exog = d[_varying(d[list(spec.exog)])].copy()
+    exog["const"] = 1.0
+    res = Probit(
+        d[spec.endog], exog,
+        weights=None if w is None else w[mask],
+        groups=None if g is None else g[mask],
+    ).fit()
+    return _from_results(spec, res, len(d))
+
+
+def _fit_2spls(X) -> tuple[_Fit, _Fit]:
+    from sim_refugee.estimators import TwoStageProbitLS
+
+    job, psych = MODELS["t9_2spls_job"], MODELS["t9_2spls_psych"]
+    x_job = list(job.exog[1:])  # without the endogenous avgpsych
+    x_psych = list(psych.exog[1:])  # without the endogenous job
+    cols = list(dict.fromkeys(["avgpsych", "job", *x_job, *x_psych]))
+    d = X.loc[X[cols].notna().all(axis=1)]
+    if len(d) == 0:
+        return (_failed(job, "failed", "no complete rows", 0),
+                _failed(psych, "failed", "no complete rows", 0))
+    keep = set(_varying(d[list(dict.fromkeys(x_job + x_psych))]))
+    res = TwoStageProbitLS(
+        d["avgpsych"], d["job"].astype(int),
+        d[[c for c in x_psych if c in keep]], d[[c for c in x_job if c in keep]],
+    ).fit()
+    return (_from_results(job, res.binary, len(d)),
+            _from_results(psych, res.continuous, len(d)))
+
+
+def _guard(fn, spec_or_specs, *args):
+    """Run a fit; a numerical exception becomes a 'failed' status, never a crash."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - any numerical failure is recorded, not raised
+        msg = f"{type(exc).__name__}: {exc}"
+        if isinstance(spec_or_specs, tuple):
+            return tuple(_failed(s, "failed", msg) for s in spec_or_specs)
+        return _failed(spec_or_specs, "failed", msg)
+
+
+# ----------------------------------------------------------- standardized SNP scale ---
+def _snp_sd(gamma: np.ndarray) -> float:
+    from sim_refugee.estimators.snp import snp_moments
+
+    return float(snp_moments(np.asarray(gamma, dtype=float))["sd"])
+
+
+def _standardize(spec: ModelSpec, raw: _Fit, res) -> _Fit:
+    """Standardized Table 7 coefficients b / sd(error), delta-method SEs.
+
+    The estimator gives b / sd (``standardized_params``) but no covariance for it; the
+    gradient of b_k / sd(g) is 1/sd in b_k and -b_k/sd^2 dsd/dg in g (dsd/dg by central
+    differences of the closed-form sd), applied to the fit's covariance of (b, g).
+    """
+    if res is None or raw.status == "failed":
+        return _failed(spec, raw.status, raw.message, raw.nobs)
+    params = res.params
+    gnames = [f"g{k}" for k in range(1, int(getattr(res, "order", 0)) + 1)]
+    terms = list(spec.terms)
+    present = [t for t in terms if t in params.index]
+    est = pd.Series(np.nan, index=terms)
+    se = pd.Series(np.nan, index=terms)
+    b = params[present].to_numpy(dtype=float)
+    if gnames:
+        gamma = params[gnames].to_numpy(dtype=float)
+        sd = _snp_sd(gamma)
+        h = 1e-6
+        dsd = np.array([(_snp_sd(gamma + h * e) - _snp_sd(gamma - h * e)) / (2 * h)
+                        for e in np.eye(len(gamma))])
+        jac = np.hstack([np.eye(len(b)) / sd, -np.outer(b, dsd) / sd**2])
+    else:  # order 0: the ordered probit is already on the unit-variance scale
+        sd = 1.0
+        jac = np.eye(len(b))
+    est[present] = b / sd
+    cov = res.cov_params().loc[present + gnames, present + gnames].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        se[present] = np.sqrt(np.diag(jac @ cov @ jac.T))
+        p = 2 * stats.norm.sf(np.abs(est.to_numpy(dtype=float) / se.to_numpy(dtype=float)))
+    return _Fit(est.to_numpy(), se.to_numpy(), p, raw.nobs, raw.status, raw.message, raw.llf)
+
+
+# ------------------------------------------------------------------------- the suite ---
+def run_suite(
+    sample: pd.DataFrame,
+    weights: str | None = None,
+    cluster: str | None = None,
+    snp_order: int = 3,
+    include_variants: bool = True,
+) -> SuiteResult:
+    """Rerun everything the paper reports on one sample (Contract 5).
+
+    weights: column of survey weights (pseudo-likelihood fits with a sandwich) or None;
+    cluster: column for cluster-robust SEs (e.g. 'interviewer') or None;
+    snp_order: Hermite order of the Table 7 models (the paper's is 3);
+    include_variants: fit the footnote variants t7ne_*/t7yr_* (else their rows are
+    NaN with status 'skipped').
+    A missing column raises ``MissingColumnError`` naming it. The 2SPLS takes no
+    weights or clusters (the estimator has none): it is always the unweighted fit.
+    """
+    require_columns(sample, required_columns(weights, cluster), where="sample")
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    from sim_refugee.suite.tables import descriptive_tables
+
+    tables, tests, scal = descriptive_tables(sample)
+    timings["tables"] = time.perf_counter() - t0
+
+    X = regressor_frame(sample)
+    w = None if weights is None else pd.to_numeric(sample[weights]).to_numpy(dtype=float)
+    g = None if cluster is None else sample[cluster].to_numpy()
+    fits: dict[str, _Fit] = {}
+    for stage, prefix in (("snp", "t7_"), ("snp_variants", "t7ne_"), ("snp_variants", "t7yr_")):
+        t0 = time.perf_counter()
+        for spec in MODEL_SPECS:
+            if not spec.name.startswith(prefix):
+                continue
+            if spec.variant and not include_variants:
+                fits[spec.name] = _failed(spec, "skipped", "include_variants=False")
+                continue
+            out = _guard(_fit_snp, spec, spec, X, w, g, snp_order)
+            fit, res = out if isinstance(out, tuple) else (out, None)
+            fits[spec.name] = fit
+            if prefix == "t7_":
+                std = MODELS["t7std_" + spec.endog]
+                fits[std.name] = _guard(_standardize, std, std, fit, res)
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    pair = (MODELS["t9_2spls_job"], MODELS["t9_2spls_psych"])
+    fits["t9_2spls_job"], fits["t9_2spls_psych"] = _guard(_fit_2spls, pair, X)
+    timings["2spls"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for spec in MODEL_SPECS:
+        if spec.family == "probit":
+            fits[spec.name] = _guard(_fit_probit, spec, spec, X, w, g)
+    timings["probit"] = time.perf_counter() - t0
+
+    estimates = _assemble(fits)
+    layout = suite_layout()
+    for name, fit in fits.items():
+        scal[f"fit.{name}.llf"] = fit.llf
+    scalars = pd.Series(scal, dtype=float).reindex(list(layout.scalars))
+    messages = pd.Series({m: fits[m].message for m in layout.models}, dtype=object)
+    meta = {"n": int(len(sample)), "weights": weights, "cluster": cluster,
+            "snp_order": int(snp_order), "include_variants": bool(include_variants)}
+    return SuiteResult(estimates, tables, tests, scalars, pd.Series(timings), messages, meta)
+
+
+def _assemble(fits: dict[str, _Fit]) -> pd.DataFrame:
+    """The estimates frame in layout order from the per-model fits."""
+    est, se, p, nobs, status = [], [], [], [], []
+    for spec in MODEL_SPECS:
+        f = fits[spec.name]
+        k = len(spec.terms)
+        est.append(f.estimate)
+        se.append(f.se)
+        p.append(f.pvalue)
+        nobs.append(np.full(k, f.nobs, dtype=float))
+        status.append([f.status] * k)
+    layout = suite_layout()
+    return pd.DataFrame({
+        "model": [m for m, _ in layout.model_terms],
+        "term": [t for _, t in layout.model_terms],
+        "estimate": np.concatenate(est),
+        "se": np.concatenate(se),
+        "pvalue": np.concatenate(p),
+        "nobs": np.concatenate(nobs),
+        "status": np.concatenate(status),
+    })[ESTIMATE_COLUMNS]
+
+
+def census_fit(pop: pd.DataFrame, snp_order: int = 3, include_variants: bool = True) -> SuiteResult:
+    """The inquiry: the suite run on the whole population (every row, unweighted).
+
+    Each estimate's estimand is the census fit's value of the same (model, term), on the
+    same scale (raw SNP for t7_*, standardized for t7std_*).
+    """
+    return run_suite(pop, weights=None, cluster=None, snp_order=snp_order,
+                     include_variants=include_variants)
