@@ -1,0 +1,155 @@
+"""Binary probit: statsmodels when unweighted and unclustered, pseudo-likelihood otherwise.
+
+statsmodels' ``Probit`` takes no survey weights, so weighted (or clustered) fits use our
+own pseudo-likelihood ``sum_i w_i ln Phi(q_i x_i'b)`` (q = 2y - 1), maximised by Newton
+with the analytic Hessian, and the cluster sandwich of :mod:`.covariance`.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.special import log_ndtr
+
+from sim_refugee.errors import UserInputError
+from sim_refugee.estimators import _data
+from sim_refugee.estimators._optim import newton_maximize
+from sim_refugee.estimators.covariance import invert_neg_hessian, sandwich
+from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
+
+_LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+
+
+class ProbitResults(EstimationResults):
+    """Results of :class:`Probit` (``llnull``: log-likelihood of the constant-only model)."""
+
+    model_name = "Probit"
+
+
+def probit_loglike(params: np.ndarray, y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None):
+    """``(llf, score_obs, hess)`` of the (weighted) probit; ``score_obs`` unweighted, n x k."""
+    q = 2.0 * y - 1.0
+    xb = x @ params
+    z = q * xb
+    logcdf = log_ndtr(z)
+    lam = q * np.exp(-0.5 * z * z - _LOG_SQRT_2PI - logcdf)  # q phi(z) / Phi(z)
+    ww = np.ones(len(y)) if w is None else w
+    llf = float(ww @ logcdf)
+    score = x * lam[:, None]
+    hess = -(x * (ww * lam * (lam + xb))[:, None]).T @ x
+    return llf, score, hess
+
+
+def fit_probit_arrays(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None, start=None):
+    """Newton fit of the (weighted) probit on arrays; returns the NewtonResult and score_obs."""
+    ww = None if w is None else w
+
+    def evaluate(b):
+        llf, score, hess = probit_loglike(b, y, x, ww)
+        grad = score.sum(0) if ww is None else ww @ score
+        return llf, grad, hess
+
+    x0 = np.zeros(x.shape[1]) if start is None else np.asarray(start, dtype=float)
+    with np.errstate(all="ignore"):
+        res = newton_maximize(evaluate, x0, tol=1e-12)
+        score = probit_loglike(res.x, y, x, ww)[1]
+    return res, score
+
+
+def _separation(y: np.ndarray, x: np.ndarray, b: np.ndarray) -> bool:
+    """Perfect or quasi-perfect prediction at the estimate (the MLE does not exist)."""
+    p = np.exp(log_ndtr((2 * y - 1) * (x @ b)))
+    return bool(np.all(p > 1 - 1e-8))
+
+
+class Probit:
+    """Probit of a 0/1 ``endog`` on ``exog`` (exog WITH the caller's ``const`` column).
+
+    Unweighted and ungrouped fits delegate to ``statsmodels`` ``Probit`` (Newton);
+    with ``weights`` or ``groups`` the pseudo-likelihood is maximised here and the
+    covariance is the sandwich A^-1 B A^-1 with factor G/(G-1) (each observation its
+    own cluster when only weights are given).
+    """
+
+    def __init__(self, endog, exog, weights=None, groups=None, missing: str = "drop"):
+        y = _data.as_series(endog, "endog", "y")
+        x = _data.as_frame(exog, "exog")
+        cleaned = _data.clean({"endog": y}, {"exog": x}, weights, groups, missing)
+        self.endog_name = y.name
+        self.exog_names = x.names
+        self.endog = cleaned.series["endog"].values
+        if not np.all(np.isin(self.endog, (0.0, 1.0))):
+            raise UserInputError(f"endog {y.name!r} of a probit must be 0/1", key=y.name)
+        self.exog = cleaned.frames["exog"].values
+        self.weights = cleaned.weights
+        self.groups = cleaned.groups
+        self.nobs = cleaned.nobs
+
+    def fit(self, cov_type: str = "auto") -> ProbitResults:
+        """Fit; ``cov_type`` 'auto' (nonrobust unless weights/groups), 'nonrobust', 'robust', 'cluster'."""
+        if cov_type == "auto":
+            cov_type = "cluster" if self.groups is not None else ("robust" if self.weights is not None else "nonrobust")
+        if cov_type not in ("nonrobust", "robust", "cluster"):
+            raise UserInputError(f"cov_type must be auto/nonrobust/robust/cluster, got {cov_type!r}", key="cov_type")
+        if cov_type == "cluster" and self.groups is None:
+            raise UserInputError("cov_type='cluster' needs groups", key="groups")
+        names = self.exog_names
+        if self.nobs == 0 or len(np.unique(self.endog)) < 2:
+            return failed_results(ProbitResults, names, self.nobs, "endog has fewer than two distinct values")
+        if self.weights is None and self.groups is None and cov_type == "nonrobust":
+            return self._fit_statsmodels()
+        return self._fit_own(cov_type)
+
+    def _fit_statsmodels(self) -> ProbitResults:
+        import statsmodels.api as sm
+        from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+        names = self.exog_names
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                sm_res = sm.Probit(self.endog, self.exog).fit(method="newton", disp=0, maxiter=100)
+            except (np.linalg.LinAlgError, ValueError) as exc:
+                return failed_results(ProbitResults, names, self.nobs, f"{type(exc).__name__}: {exc}")
+        params = pd.Series(np.asarray(sm_res.params), index=names)
+        converged = bool(sm_res.mle_retvals.get("converged", False))
+        status, msg = ("ok", "") if converged else ("not_converged", "statsmodels Newton did not converge")
+        if any(issubclass(w.category, PerfectSeparationWarning) for w in caught) or _separation(
+            self.endog, self.exog, params.to_numpy()
+        ):
+            status, msg, converged = "not_converged", "perfect separation: the MLE does not exist", False
+        with np.errstate(all="ignore"):
+            hess = sm_res.model.hessian(params.to_numpy())
+        cov, cstat, cmsg = invert_neg_hessian(hess)
+        if cstat != "ok":
+            status, msg = worst_status(status, cstat), "; ".join(m for m in (msg, cmsg) if m)
+        return ProbitResults(
+            params, cov, nobs=self.nobs, llf=float(sm_res.llf), converged=converged, status=status,
+            status_message=msg, cov_type="nonrobust", n_iter=int(sm_res.mle_retvals.get("iterations", -1)),
+            extra={"llnull": float(sm_res.llnull), "backend": "statsmodels"},
+        )
+
+    def _fit_own(self, cov_type: str) -> ProbitResults:
+        names = self.exog_names
+        res, score = fit_probit_arrays(self.endog, self.exog, self.weights)
+        converged = res.converged
+        status, msg = ("ok", "") if converged else ("not_converged", res.message)
+        if _separation(self.endog, self.exog, res.x):
+            status, msg, converged = "not_converged", "perfect separation: the MLE does not exist", False
+        if cov_type == "nonrobust":
+            cov, cstat, cmsg = invert_neg_hessian(res.hess)
+        else:
+            wscore = score if self.weights is None else score * self.weights[:, None]
+            cov, cstat, cmsg = sandwich(res.hess, wscore, self.groups if cov_type == "cluster" else None)
+        if cstat != "ok":
+            status, msg = worst_status(status, cstat), "; ".join(m for m in (msg, cmsg) if m)
+        w = np.ones(self.nobs) if self.weights is None else self.weights
+        pbar = float(w @ self.endog / w.sum())
+        llnull = float(w @ (self.endog * np.log(pbar) + (1 - self.endog) * np.log1p(-pbar)))
+        return ProbitResults(
+            pd.Series(res.x, index=names), cov, nobs=self.nobs, llf=res.llf, converged=converged,
+            status=status, status_message=msg, cov_type=cov_type, n_iter=res.n_iter,
+            extra={"llnull": llnull, "backend": "sim_refugee"},
+        )
