@@ -115,14 +115,18 @@ def assemble_sample(
         if rng is None:
             raise ValueError("assemble_sample needs rng to assign interviewers")
         interviewer = rng.integers(0, n_interviewers, size=n)
-    sample["site"] = site_vals
-    sample["interviewer"] = np.asarray(interviewer, dtype=np.int64)
     nan = np.full(n, np.nan)
-    sample["incl_prob"] = nan if incl_prob is None else np.broadcast_to(incl_prob, n).astype(float)
-    sample["weight"] = nan if weight is None else np.broadcast_to(weight, n).astype(float)
-    sample["design"] = design
-    for key, val in (extra or {}).items():
-        sample[key] = val
+    cols: dict[str, object] = {
+        "site": site_vals,
+        "interviewer": np.asarray(interviewer, dtype=np.int64),
+        "incl_prob": nan if incl_prob is None else np.broadcast_to(incl_prob, n).astype(float),
+        "weight": nan if weight is None else np.broadcast_to(weight, n).astype(float),
+        "design": np.full(n, design, dtype=object),
+    }
+    cols.update(extra or {})
+    sample = pd.concat(
+        [sample.drop(columns=[c for c in cols if c in sample]), pd.DataFrame(cols)], axis=1
+    )
     assert all(c in sample for c in SAMPLE_EXTRA_COLUMNS)
     return sample
 
