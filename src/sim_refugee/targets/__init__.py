@@ -1,1 +1,110 @@
-"""(placeholder: filled in by its part)"""
+"""The paper's documented numbers (``paper.yaml``) and the generator's named assumptions
+(``assumptions.yaml``), as data.
+
+Documented margins are SAMPLE margins of the paper's convenience sample; each entry names
+its source (table/section/sentence), its denominator and any gender split. Every number
+the generator uses that the paper does not pin down is an assumption with a name, a
+default, a reason and what it affects; experiments override assumptions by name.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim_refugee.errors import UserInputError
+
+AssumptionValue = float | list[float]
+
+
+@functools.cache
+def _read(name: str) -> Any:
+    text = resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def load_paper() -> dict[str, Any]:
+    """The whole documented-targets file (margins, Table 7 and Table 9 cell patterns)."""
+    return _read("paper.yaml")
+
+
+def paper_margins() -> pd.DataFrame:
+    """Documented margins, one row each: name, value, source, denominator, variable,
+    level, group ('all', 'male', 'female'), kind ('share' or 'median')."""
+    return pd.DataFrame(load_paper()["margins"])
+
+
+def assumption_table() -> pd.DataFrame:
+    """Every assumption: name, default, why, affects."""
+    return pd.DataFrame(_read("assumptions.yaml"))
+
+
+def assumption_defaults() -> dict[str, AssumptionValue]:
+    """Assumption name -> default value (a fresh dict; lists copied)."""
+    out: dict[str, AssumptionValue] = {}
+    for row in _read("assumptions.yaml"):
+        v = row["default"]
+        out[row["name"]] = list(v) if isinstance(v, list) else float(v)
+    return out
+
+
+def resolve_assumptions(overrides: dict[str, Any] | None = None) -> dict[str, AssumptionValue]:
+    """Defaults with ``overrides`` applied; an unknown name or a wrong shape is a
+    UserInputError naming the key."""
+    values = assumption_defaults()
+    for key, val in (overrides or {}).items():
+        if key not in values:
+            raise UserInputError(
+                f"unknown assumption {key!r} (see sim_refugee/targets/assumptions.yaml)",
+                key=f"assumptions.{key}",
+            )
+        default = values[key]
+        if isinstance(default, list):
+            if not isinstance(val, (list, tuple)) or len(val) != len(default):
+                raise UserInputError(
+                    f"assumption {key!r} must be a list of {len(default)} numbers", key=key
+                )
+            try:
+                values[key] = [float(x) for x in val]
+            except (TypeError, ValueError):
+                raise UserInputError(f"assumption {key!r} must hold numbers", key=key) from None
+        else:
+            if isinstance(val, bool) or not isinstance(val, (int, float)):
+                raise UserInputError(f"assumption {key!r} must be a number, got {val!r}", key=key)
+            values[key] = float(val)
+    return values
+
+
+def table_cells(table: str) -> pd.DataFrame:
+    """Printed cell patterns of Table 7 or 9 as a long frame: regressor, column, pattern,
+    sign (+1/-1), magnitude class, stars ('***', '**', '*', 'ns')."""
+    doc = load_paper()[table]
+    cols = doc["outcomes"] if table == "table7" else doc["columns"]
+    rows = []
+    for reg, cells in doc["cells"].items():
+        for col, pat in zip(cols, cells, strict=True):
+            if pat is None:
+                continue
+            body, _, tail = pat.partition(" ")
+            stars = tail or body[len(body.rstrip("*")):]
+            body = body.rstrip("*")
+            sign = -1 if body.startswith("-") else 1
+            mag = body.lstrip("-")
+            klass = "0.0?" if mag.startswith("0.0") else ("0.??" if mag.startswith("0.") else "?.??")
+            rows.append(dict(regressor=reg, column=col, pattern=pat, sign=sign,
+                             magnitude=klass, stars=stars or "ns"))
+    return pd.DataFrame(rows)
+
+
+__all__ = [
+    "assumption_defaults",
+    "assumption_table",
+    "load_paper",
+    "paper_margins",
+    "resolve_assumptions",
+    "table_cells",
+]

@@ -1,0 +1,229 @@
+"""Calibration: intercepts such that the EXPECTED paper-design sample (or the population)
+reproduces the documented margins.
+
+Expected sample margin of y = sum_i omega_i y_i, omega from
+``reach.expected_sample_weights`` (quota_s x reach-share within site s): exact in the
+limit n << catchment size for sampling proportional to reach without replacement.
+Because reach depends on variables the calibration changes (distress, years in China,
+urban residence, ...), the solve is a fixed point: with omega held, every block's
+intercepts are solved exactly in causal order (weighted quantiles; multinomial constants
+by the share update), omega is recomputed from the new population, and so on until
+every margin is within ``calibration_tol`` under its own omega (Gauss-Seidel; typically
+3-6 sweeps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from sim_refugee.errors import UserInputError
+from sim_refugee.targets import paper_margins
+from sim_refugee.world.model import (
+    ITEMS,
+    Cols,
+    initial_theta,
+    simulate,
+)
+from sim_refugee.world.reach import SITES, ReachParams, expected_sample_weights, reach_propensity
+
+MAX_SWEEPS = 40
+#: documented margins implied by others (gender splits); reported, not solved for
+CHECK_ONLY = ("over_three_years", "camp_total")
+
+
+class CalibrationError(UserInputError):
+    """Calibration cannot reach the targets (e.g. selection too strong for a margin)."""
+
+
+@dataclass
+class MarginSpec:
+    """One calibrated margin: share of ``variable == level`` in ``group``, or a median."""
+
+    name: str
+    variable: str
+    level: object
+    group: str
+    kind: str
+    value: float
+    documented: bool
+    source: str = ""
+    solved: bool = True  # False: a check implied by other targets (not solved for)
+
+
+@dataclass
+class CalibrationResult:
+    mode: str
+    converged: bool
+    sweeps: int
+    max_error: float
+    theta: dict
+    specs: list[MarginSpec] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+
+
+def margin_specs(a: dict, overrides: dict[str, float] | None = None) -> list[MarginSpec]:
+    """Documented margins (paper.yaml, with overrides) and assumed sample margins."""
+    overrides = overrides or {}
+    specs = []
+    for row in paper_margins().itertuples(index=False):
+        level = row.level
+        if isinstance(level, float) and np.isnan(level):
+            level = None
+        specs.append(MarginSpec(row.name, row.variable, level, row.group, row.kind,
+                                float(overrides.get(row.name, row.value)), True, row.source,
+                                row.name not in CHECK_ONLY))
+    add = [
+        ("province_ryanggang", "province", "ryanggang", "all", a["province.share.ryanggang"]),
+        ("province_pyongyang", "province", "pyongyang", "all", a["province.share.pyongyang"]),
+        ("urban_origin", "urban_origin", 1, "all", a["urban_origin.share"]),
+        ("occ_trader", "occupation", "trader", "all", a["occupation.share.trader"]),
+        ("occ_student", "occupation", "student", "all", a["occupation.share.student"]),
+        ("occ_other_job", "occupation", "other", "all", a["occupation.share.other_job"]),
+        ("camp_men", "camp", 1, "male", a["camp.share_men"]),
+        ("camp_women", "camp", 1, "female", a["camp.share_women"]),
+        ("urban_china", "urban_china", 1, "all", a["urban_china.share"]),
+        ("church_tie", "church_tie", 1, "all", a["church_tie.share"]),
+        ("children", "children", 1, "all", a["children.share"]),
+    ]
+    for it in ITEMS:
+        for k, p in enumerate(a[f"items.{it}.shares"]):
+            add.append((f"{it}_{k + 1}", it, k + 1, "all", p))
+    for name, var, level, group, val in add:
+        specs.append(MarginSpec(name, var, level, group, "share", float(val), False,
+                                "assumption (targets/assumptions.yaml)"))
+    return specs
+
+
+def solver_targets(specs: list[MarginSpec], a: dict) -> dict:
+    """The targets in the shape ``model.simulate`` solves for."""
+    v = {s.name: s.value for s in specs}
+    prov = [v["province_north_hamgyong"], v["province_south_hamgyong"],
+            v["province_ryanggang"], v["province_pyongyang"]]
+    occ = [v["occ_worker"], v["occ_farmer"], v["occ_trader"], v["occ_student"]]
+    dest = [v["dest_south_korea"], v["dest_united_states"], v["dest_china"],
+            v["dest_north_korea"]]
+    t = {
+        "female": v["female"], "median_age": v["median_age"],
+        "province": np.array(prov + [1.0 - sum(prov)]),
+        "urban_origin": v["urban_origin"],
+        "educ": (v["educ_elementary"], v["educ_secondary"], v["educ_postsecondary"]),
+        "occupation": np.array(occ + [1.0 - sum(occ)]),
+        "death_men": v["death_men"], "death_women": v["death_women"],
+        "foodaid": v["foodaid"], "family_missing": v["family_missing"],
+        "camp_men": v["camp_men"], "camp_women": v["camp_women"], "arrest": v["arrest"],
+        "over3_men": v["over_three_years_men"], "over3_women": v["over_three_years_women"],
+        "trafficking": v["trafficking"], "urban_china": v["urban_china"],
+        "korean_chinese_host": v["korean_chinese_host"], "church_tie": v["church_tie"],
+        "children": v["children"], "job": v["employed"],
+        "dest": np.array(dest + [1.0 - sum(dest)]),
+    }
+    for it in ITEMS:
+        t[it] = np.array([v[f"{it}_{k}"] for k in range(1, 5)])
+    for key in ("province", "occupation", "dest"):
+        if t[key][-1] <= 0:
+            raise UserInputError(f"targets for {key} sum to more than 1", key=f"targets.{key}")
+    return t
+
+
+def evaluate_margins(cols: Cols | pd.DataFrame, w: np.ndarray, specs: list[MarginSpec]) -> np.ndarray:
+    """The ``w``-weighted value of every margin (shares in groups; weighted medians)."""
+    female = np.asarray(cols["female"]).astype(bool)
+    out = np.empty(len(specs))
+    for i, s in enumerate(specs):
+        m = np.ones(len(w), bool) if s.group == "all" else (female if s.group == "female" else ~female)
+        x = np.asarray(cols[s.variable])
+        ww = w[m]
+        if s.kind == "median":
+            xs = x[m].astype(float)
+            order = np.argsort(xs, kind="stable")
+            cw = np.cumsum(ww[order])
+            out[i] = xs[order][np.searchsorted(cw, 0.5 * cw[-1])]
+        else:
+            out[i] = np.sum(ww * (x[m] == s.level)) / np.sum(ww)
+    return out
+
+
+def site_quotas(a: dict) -> dict[str, float]:
+    """Interview quota share of each site (assumption site.share.<site>)."""
+    return {s: float(a[f"site.share.{s}"]) for s in SITES}
+
+
+def sample_weights(cols: Cols | pd.DataFrame, reach: ReachParams, a: dict) -> np.ndarray:
+    """omega: each person's share of the expected paper-design sample."""
+    return expected_sample_weights(reach_propensity(cols, reach), cols["home_site"], site_quotas(a))
+
+
+def calibrate(
+    z: Cols, a: dict, effects: str, mode: str, reach: ReachParams,
+    overrides: dict[str, float] | None = None, tol: float = 1e-3,
+) -> tuple[Cols, CalibrationResult]:
+    """Columns of the calibrated population and the calibration record."""
+    specs = margin_specs(a, overrides)
+    targets = solver_targets(specs, a)
+    theta = initial_theta()
+    n = len(z["female"])
+    uniform = np.full(n, 1.0 / n)
+    inner = tol / 5
+    if mode == "none":
+        cols = simulate(z, a, theta, effects, lambda: None, targets)
+        return cols, _result(mode, True, 0, cols, theta, specs, reach, a)
+    cols = simulate(z, a, theta, effects, lambda: uniform, targets, inner)
+    if mode == "population":
+        cols = simulate(z, a, theta, effects, lambda: uniform, targets, inner)
+        res = _result(mode, True, 1, cols, theta, specs, reach, a)
+        res.converged = res.max_error <= tol
+        if not res.converged:
+            raise _failure(res, reach, tol)
+        return cols, res
+    target_vals = np.array([s.value for s in specs])
+    solved = np.array([s.solved for s in specs])
+    err = np.inf
+    sweep = 0
+    while sweep < MAX_SWEEPS:
+        sweep += 1
+        omega = sample_weights(cols, reach, a)
+        if omega.sum() <= 0:
+            raise CalibrationError("nobody is reachable by the paper design", key="selection")
+        err = float(np.max(np.abs(evaluate_margins(cols, omega, specs) - target_vals)[solved]))
+        if err <= tol:
+            break
+        cols = simulate(z, a, theta, effects, lambda w=omega: w, targets, inner)
+    res = _result(mode, err <= tol, sweep, cols, theta, specs, reach, a)
+    if not res.converged:
+        raise _failure(res, reach, tol)
+    return cols, res
+
+
+def _result(mode, converged, sweeps, cols, theta, specs, reach, a) -> CalibrationResult:
+    n = len(cols["female"])
+    uniform = np.full(n, 1.0 / n)
+    omega = sample_weights(cols, reach, a)
+    exp_s = evaluate_margins(cols, omega, specs) if omega.sum() > 0 else np.full(len(specs), np.nan)
+    pop_m = evaluate_margins(cols, uniform, specs)
+    table = pd.DataFrame({
+        "name": [s.name for s in specs], "variable": [s.variable for s in specs],
+        "level": [s.level for s in specs], "group": [s.group for s in specs],
+        "documented": [s.documented for s in specs], "solved": [s.solved for s in specs],
+        "target": [s.value for s in specs],
+        "expected_sample": exp_s, "population": pop_m, "source": [s.source for s in specs],
+    })
+    ref = table["expected_sample"] if mode == "sample" else table["population"]
+    gap = np.abs(ref - table["target"])[table["solved"]]
+    max_err = float(np.nanmax(gap)) if mode != "none" else np.nan
+    return CalibrationResult(mode, converged, sweeps, max_err, theta, specs, table)
+
+
+def _failure(res: CalibrationResult, reach: ReachParams, tol: float) -> CalibrationError:
+    col = "expected_sample" if res.mode == "sample" else "population"
+    t = res.table[res.table["solved"]]
+    t = t.assign(err=(t[col] - t["target"]).abs())
+    worst = t.sort_values("err", ascending=False).head(3)
+    what = "; ".join(f"{r.name}: target {r.target:.3f}, got {r[col]:.3f}" for r in worst.itertuples())
+    return CalibrationError(
+        f"calibration ({res.mode}) did not reach the targets within {tol} after "
+        f"{res.sweeps} sweeps under selection {reach.model_dump()}: {what}",
+        key="selection",
+    )

@@ -1,0 +1,76 @@
+"""WorldConfig: everything that defines a synthetic population (besides the seed)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim_refugee.errors import UserInputError
+from sim_refugee.targets import paper_margins, resolve_assumptions
+from sim_refugee.world.reach import ReachParams
+
+
+class WorldConfig(BaseModel):
+    """A world condition.
+
+    size: population size (estimates of refugees in China range 20,000-400,000).
+    effects: "paper" (Table 7 signs and magnitudes) or "null" (the experiential
+        variables foodaid, camp, arrest, trafficking, death have no effect on distress).
+    calibration: "sample" (expected sample margins under the paper design hit the
+        documented margins; the paper's margins are sample margins), "population"
+        (population margins hit them), or "none" (intercepts left at their start values).
+    selection: reachability odds ratios of the paper design used by sample calibration
+        (the paper design defaults to the same values when it is drawn on this world).
+    assumptions: overrides of named assumptions (targets/assumptions.yaml) by name.
+    targets: overrides of documented margins (targets/paper.yaml) by name, e.g. to
+        calibrate the population to external margins.
+    calibration_tol: largest accepted |expected margin - target| (proportion).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    size: int = Field(100_000, gt=0)
+    effects: Literal["paper", "null"] = "paper"
+    calibration: Literal["sample", "population", "none"] = "sample"
+    selection: ReachParams = ReachParams()
+    assumptions: dict[str, Any] = Field(default_factory=dict)
+    targets: dict[str, float] = Field(default_factory=dict)
+    calibration_tol: float = Field(0.001, gt=0, lt=0.05)
+
+    @field_validator("assumptions")
+    @classmethod
+    def _known_assumptions(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key in v:
+            if key.startswith("reach."):
+                raise ValueError(
+                    f"assumption {key!r}: set the selection strength with "
+                    f"selection.{key.split('.', 1)[1]} instead"
+                )
+        resolve_assumptions(v)  # raises, naming the unknown or malformed key
+        return v
+
+    @field_validator("targets")
+    @classmethod
+    def _known_targets(cls, v: dict[str, float]) -> dict[str, float]:
+        known = set(paper_margins()["name"])
+        for key, val in v.items():
+            if key not in known:
+                raise ValueError(f"unknown target {key!r}; known: {', '.join(sorted(known))}")
+            if key != "median_age" and not 0.0 < val < 1.0:
+                raise ValueError(f"target {key!r} must be a proportion in (0, 1), got {val}")
+        return v
+
+    def resolved_assumptions(self) -> dict[str, Any]:
+        """Every assumption's value in this world (defaults with the overrides)."""
+        return resolve_assumptions(self.assumptions)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, where: str = "world") -> WorldConfig:
+        """Validate ``data``; bad input becomes a UserInputError naming the key."""
+        try:
+            return cls.model_validate(data or {})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            key = ".".join(str(p) for p in (where, *err["loc"]))
+            raise UserInputError(f"{key}: {err['msg']}", key=key) from None

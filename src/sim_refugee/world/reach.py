@@ -1,0 +1,98 @@
+"""Reachability under the paper's site-based convenience design.
+
+The world needs it for calibration (the documented margins are margins of the paper's
+SAMPLE) and the paper design needs it to draw; both use this one definition.
+
+logit(reach) = base + log(or_urban) urban_china + log(or_border) northeast
+             + log(or_korean_chinese) korean_chinese_host + log(or_church) church_tie
+             + log(or_time_per_year) years_in_china + log(or_distress) distress
+             + log(or_worker) [occupation == worker];
+people outside every site catchment (home_site == "none") are unreachable.
+Every odds ratio is a named assumption (defaults in targets/assumptions.yaml);
+OR = 1 switches that selection channel off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+from scipy.special import expit
+
+from sim_refugee.designs.base import StrictModel
+from sim_refugee.targets import assumption_defaults
+
+_D = assumption_defaults()
+
+#: The 11 survey sites (sec. I; 'Yangbin' read as Yanbian).
+SITES: tuple[str, ...] = (
+    "Shenyang", "Changchun", "Harbin", "Yanbian", "Tumen", "Helong", "Hunchun",
+    "Dandong", "Jilin", "Tonghua", "Wangqing",
+)
+
+REACH_COLUMNS = (
+    "urban_china", "northeast", "korean_chinese_host", "church_tie", "years_in_china",
+    "distress", "occupation", "home_site",
+)
+
+
+def _or(name: str) -> float:
+    return float(_D[f"reach.{name}"])
+
+
+class ReachParams(StrictModel):
+    """Selection strength of the paper design: odds ratios per channel (1 = no selection)."""
+
+    base: float = Field(_D["reach.base"], description="baseline log-odds")
+    or_urban: float = Field(_or("or_urban"), gt=0)
+    or_border: float = Field(_or("or_border"), gt=0)
+    or_korean_chinese: float = Field(_or("or_korean_chinese"), gt=0)
+    or_church: float = Field(_or("or_church"), gt=0)
+    or_time_per_year: float = Field(_or("or_time_per_year"), gt=0)
+    or_distress: float = Field(_or("or_distress"), gt=0)
+    or_worker: float = Field(_or("or_worker"), gt=0)
+
+    @classmethod
+    def none(cls) -> ReachParams:
+        """No selection on any channel (every odds ratio 1)."""
+        return cls(**{k: 1.0 for k in cls.model_fields if k.startswith("or_")})
+
+
+def reach_propensity(cols: dict[str, np.ndarray] | pd.DataFrame, p: ReachParams) -> np.ndarray:
+    """Per-person reach probability (0 outside every catchment)."""
+    eta = (
+        p.base
+        + np.log(p.or_urban) * np.asarray(cols["urban_china"], dtype=float)
+        + np.log(p.or_border) * np.asarray(cols["northeast"], dtype=float)
+        + np.log(p.or_korean_chinese) * np.asarray(cols["korean_chinese_host"], dtype=float)
+        + np.log(p.or_church) * np.asarray(cols["church_tie"], dtype=float)
+        + np.log(p.or_time_per_year) * np.asarray(cols["years_in_china"], dtype=float)
+        + np.log(p.or_distress) * np.asarray(cols["distress"], dtype=float)
+        + np.log(p.or_worker) * (np.asarray(cols["occupation"]) == "worker")
+    )
+    r = expit(eta)
+    r[np.asarray(cols["home_site"]) == "none"] = 0.0
+    return r
+
+
+def expected_sample_weights(
+    reach: np.ndarray, home_site: np.ndarray, quotas: dict[str, float]
+) -> np.ndarray:
+    """Per-person share of the expected sample: quota_s * reach_i / sum_{j in s} reach_j.
+
+    For n much smaller than each site's catchment, sampling without replacement with
+    probability proportional to reach within site s gives each person an inclusion
+    probability of about n_s reach_i / R_s, so the expected sample mean of y is
+    sum_i omega_i y_i with these omega (they sum to 1). Checked against large-n draws in
+    tests/designs/test_paper.py.
+    """
+    home_site = np.asarray(home_site)
+    total_q = sum(quotas.values())
+    omega = np.zeros(len(reach))
+    for site, q in quotas.items():
+        m = home_site == site
+        r_s = reach[m].sum()
+        if r_s > 0:
+            omega[m] = (q / total_q) * reach[m] / r_s
+    tot = omega.sum()
+    return omega / tot if tot > 0 else omega
