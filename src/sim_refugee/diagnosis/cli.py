@@ -1,0 +1,35 @@
+"""``sim-refugee diagnose DIR``: measures with MCSEs from a run's results."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from sim_refugee.diagnosis.measures import diagnose
+    from sim_refugee.diagnosis.output import write_diagnosis
+    from sim_refugee.engine.storage import open_results
+    from sim_refugee.errors import UserInputError
+
+    d = Path(args.dir)
+    if not d.exists():
+        raise UserInputError(f"run folder {str(d)!r} does not exist", key="DIR")
+    res = open_results(d)
+    diag = diagnose(res)
+    paths = write_diagnosis(diag, args.out or (d if d.is_dir() else d.parent))
+    for k, p in paths.items():
+        print(f"{k}: {p}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "diagnose",
+        help="bias, coverage, power, claim reproduction... with Monte Carlo SEs",
+        description="Diagnose a run folder (or a results.nc): writes diagnostics.nc, "
+        "diagnostics.csv and diagnostics.md.",
+    )
+    p.add_argument("dir", metavar="DIR", help="run folder (from `run`) or results.nc")
+    p.add_argument("--out", default=None, help="folder for the outputs (default: DIR)")
+    p.set_defaults(func=_diagnose)

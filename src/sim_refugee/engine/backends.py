@@ -1,0 +1,164 @@
+"""Where tasks run: serially, on joblib/loky processes, or on a Dask cluster.
+
+Every backend has one job: run ``execute_task`` on each ``TaskSpec`` and yield
+``(spec, dataset)`` in completion order. Results are identical whatever the backend,
+because a task's output depends only on its spec (keyed seeds, see ``tasks``).
+
+Dask targets: a ``LocalCluster`` (processes, one thread each, scheduler on 127.0.0.1),
+an existing scheduler address, or a dask-jobqueue cluster (SLURM, PBS) built from the
+config's ``[cluster]`` table. Worker processes run with one BLAS thread
+(``tasks.limit_blas_threads`` on first task; jobqueue jobs also export the usual
+``*_NUM_THREADS=1`` variables in their job script).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import xarray as xr
+
+from sim_refugee.engine.config import BackendSection, ClusterSection
+from sim_refugee.engine.tasks import TaskSpec, execute_task
+from sim_refugee.errors import UserInputError
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _pair(spec: TaskSpec) -> tuple[TaskSpec, xr.Dataset]:
+    return spec, execute_task(spec)
+
+
+class SerialBackend:
+    """In this process, one task after another (BLAS limited to one thread meanwhile)."""
+
+    kind = "serial"
+
+    def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
+        from threadpoolctl import threadpool_limits
+
+        for spec in specs:
+            with threadpool_limits(limits=1):
+                yield spec, execute_task(spec, limit_threads=False)
+
+    def close(self) -> None:
+        pass
+
+
+class LokyBackend:
+    """joblib's loky process pool on this machine."""
+
+    kind = "loky"
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
+        from joblib import Parallel, delayed, parallel_config
+
+        specs = list(specs)
+        if not specs:
+            return
+        with parallel_config(backend="loky", inner_max_num_threads=1):
+            par = Parallel(n_jobs=self.workers, return_as="generator_unordered", batch_size=1)
+            yield from par(delayed(_pair)(s) for s in specs)
+
+    def close(self) -> None:
+        pass
+
+
+class DaskBackend:
+    """Dask distributed: LocalCluster, a scheduler address, or a dask-jobqueue cluster."""
+
+    kind = "dask"
+
+    def __init__(
+        self,
+        workers: int,
+        scheduler: str | None = None,
+        cluster: ClusterSection | None = None,
+        wait_timeout: float = 300.0,
+    ) -> None:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover
+            raise UserInputError(
+                "backend 'dask' needs dask[distributed] (pip install 'sim_refugee[cluster]')",
+                key="backend.kind",
+            ) from exc
+        self._cluster: Any = None
+        if scheduler:
+            self.client = Client(scheduler)
+        elif cluster is not None:
+            self._cluster = make_jobqueue_cluster(cluster)
+            self._cluster.scale(jobs=cluster.jobs)
+            self.client = Client(self._cluster)
+            self.client.wait_for_workers(1, timeout=wait_timeout)
+        else:
+            self._cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                env=dict.fromkeys(_THREAD_VARS, "1"),
+            )
+            self.client = Client(self._cluster)
+
+    def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
+        from dask.distributed import as_completed
+
+        specs = list(specs)
+        if not specs:
+            return
+        futures = self.client.map(_pair, specs, pure=False)
+        for fut in as_completed(futures):
+            yield fut.result()
+            fut.release()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.client.close()
+        if self._cluster is not None:
+            with contextlib.suppress(Exception):
+                self._cluster.close()
+
+
+def make_jobqueue_cluster(c: ClusterSection) -> Any:
+    """A dask-jobqueue cluster (SLURMCluster or PBSCluster) from a ``[cluster]`` table."""
+    try:
+        import dask_jobqueue
+    except ImportError as exc:  # pragma: no cover
+        raise UserInputError(
+            "config key 'cluster' needs dask-jobqueue (pip install 'sim_refugee[cluster]')",
+            key="cluster",
+        ) from exc
+    cls = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[c.kind]
+    kw: dict[str, Any] = {
+        "cores": c.cores,
+        "processes": c.processes,
+        "memory": c.memory,
+        "walltime": c.walltime,
+        "job_script_prologue": [f"export {v}=1" for v in _THREAD_VARS] + list(c.job_script_prologue),
+        "job_extra_directives": list(c.job_extra_directives),
+    }
+    for name in ("queue", "account", "interface", "local_directory", "log_directory", "python"):
+        val = getattr(c, name)
+        if val is not None:
+            kw[name] = val
+    return cls(**kw)
+
+
+def make_backend(
+    section: BackendSection, cluster: ClusterSection | None = None
+) -> SerialBackend | LokyBackend | DaskBackend:
+    """The backend a ``[backend]`` table (after CLI overrides) asks for."""
+    if section.kind == "serial":
+        return SerialBackend()
+    if section.kind == "loky":
+        return LokyBackend(section.workers)
+    if section.kind == "dask":
+        return DaskBackend(section.workers, section.scheduler, cluster)
+    raise UserInputError(f"config key 'backend.kind': unknown backend {section.kind!r}",
+                         key="backend.kind")

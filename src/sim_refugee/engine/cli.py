@@ -1,0 +1,76 @@
+"""``sim-refugee run CONFIG`` and ``sim-refugee collect DIR``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from sim_refugee.engine.config import BackendSection, load_experiment, pydantic_error
+    from sim_refugee.engine.run import run_experiment
+
+    exp = load_experiment(args.config)
+    upd = {}
+    if args.backend:
+        upd["kind"] = args.backend
+    if args.workers is not None:
+        upd["workers"] = args.workers
+    if args.scheduler:
+        upd["scheduler"] = args.scheduler
+        upd.setdefault("kind", "dask")
+    try:
+        backend = BackendSection.model_validate({**exp.file.backend.model_dump(), **upd})
+    except ValidationError as exc:
+        raise pydantic_error(exc, "backend") from exc
+    if backend.scheduler and backend.kind != "dask":
+        from sim_refugee.errors import UserInputError
+
+        raise UserInputError("--scheduler needs --backend dask", key="--scheduler")
+    out = Path(args.out) if args.out else Path("runs") / exp.file.experiment.name
+    summary = run_experiment(exp, out, backend=backend, resume=args.resume,
+                             progress=False if args.no_progress else None)
+    print(
+        f"{summary['computed_reps']} replications computed, {summary['skipped_reps']} resumed, "
+        f"{summary['seconds']:.1f} s ({summary['reps_per_second']:.2f} reps/s); "
+        f"results: {summary.get('results', out)}"
+    )
+    return 0
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from sim_refugee.engine.storage import collect
+    from sim_refugee.errors import UserInputError
+
+    if not Path(args.dir).is_dir():
+        raise UserInputError(f"run folder {args.dir!r} does not exist", key="DIR")
+    print(collect(args.dir, allow_partial=args.allow_partial))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "run", help="run an experiment config (Monte Carlo)",
+        description="Run an experiment: validates CONFIG, runs every chunk on the chosen "
+        "backend, writes DIR/chunks/*.nc and DIR/results.nc.",
+    )
+    p.add_argument("config", metavar="CONFIG", help="experiment TOML file")
+    p.add_argument("--backend", choices=["serial", "loky", "dask"], default=None,
+                   help="overrides [backend] kind")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (loky, dask)")
+    p.add_argument("--scheduler", default=None, help="dask scheduler address (implies dask)")
+    p.add_argument("--resume", action="store_true", help="continue a run in --out")
+    p.add_argument("--out", default=None, help="output folder (default runs/<name>)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run)
+
+    c = subparsers.add_parser(
+        "collect", help="merge a run's chunks into DIR/results.nc",
+        description="Merge chunk files into one netCDF; fails if replications are missing.",
+    )
+    c.add_argument("dir", metavar="DIR")
+    c.add_argument("--allow-partial", action="store_true",
+                   help="collect even if some replications are missing")
+    c.set_defaults(func=_collect)

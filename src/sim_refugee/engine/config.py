@@ -1,0 +1,393 @@
+"""Experiment configs: TOML -> strict pydantic models -> a validated ``Experiment``.
+
+Everything is checked before anything runs or is written: the file's own keys
+(``extra='forbid'``), the world config of every condition (by the unit's world model,
+i.e. ``sim_refugee.world.WorldConfig`` for the paper suite), every design's params (by
+the design's ``Params``), every sample size against the population size, and every grid
+key (by applying each value and re-validating). Errors are ``UserInputError`` naming the
+dotted key.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sim_refugee.errors import UserInputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExperimentSection(_Strict):
+    """[experiment]: what to repeat and how often."""
+
+    name: str = Field(min_length=1)
+    unit: str = "paper_suite"
+    root_seed: int = Field(ge=0)
+    replications: int = Field(ge=1, description="replications per condition x population x design")
+    chunk_size: int = Field(default=10, ge=1, description="replications per task")
+    populations: int = Field(default=1, ge=1, description="independent populations per condition")
+
+
+class DesignEntry(_Strict):
+    """One [[designs]] entry: a design name and its params (validated by the design)."""
+
+    name: str = Field(min_length=1)
+    label: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.label or self.name
+
+
+class SampleSection(_Strict):
+    """[sample]: sample size(s); a list is swept like a grid key."""
+
+    n: int | list[int]
+
+    @field_validator("n")
+    @classmethod
+    def _positive(cls, v: int | list[int]) -> int | list[int]:
+        vals = v if isinstance(v, list) else [v]
+        if not vals:
+            raise ValueError("must not be an empty list")
+        for x in vals:
+            if x < 1:
+                raise ValueError(f"sample size must be >= 1, got {x}")
+        return v
+
+
+class BackendSection(_Strict):
+    """[backend]: where tasks run."""
+
+    kind: Literal["serial", "loky", "dask"] = "serial"
+    workers: int = Field(default=2, ge=1)
+    scheduler: str | None = Field(
+        default=None, description="dask scheduler address; none = LocalCluster or [cluster]"
+    )
+
+
+class ClusterSection(_Strict):
+    """[cluster]: a dask-jobqueue cluster (used by the dask backend when present)."""
+
+    kind: Literal["slurm", "pbs"] = "slurm"
+    queue: str | None = None
+    account: str | None = None
+    cores: int = Field(default=1, ge=1)
+    processes: int = Field(default=1, ge=1)
+    memory: str = "2GB"
+    walltime: str = "01:00:00"
+    jobs: int = Field(default=1, ge=1)
+    interface: str | None = None
+    local_directory: str | None = None
+    log_directory: str | None = None
+    job_extra_directives: list[str] = Field(default_factory=list)
+    job_script_prologue: list[str] = Field(default_factory=list)
+    python: str | None = None
+
+
+class StoppingSection(_Strict):
+    """[stopping]: stop a condition once every MCSE is below target (capped)."""
+
+    target_mcse: float = Field(gt=0)
+    max_replications: int = Field(ge=1)
+    batch: int | None = Field(default=None, ge=1, description="extra replications per round")
+    measures: list[str] = Field(default_factory=lambda: ["bias", "coverage", "power"])
+
+
+class ExperimentFile(_Strict):
+    """The whole TOML file."""
+
+    experiment: ExperimentSection
+    world: dict[str, Any] = Field(default_factory=dict)
+    unit: dict[str, Any] = Field(default_factory=dict)
+    designs: list[DesignEntry] = Field(min_length=1)
+    sample: SampleSection
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    backend: BackendSection = Field(default_factory=BackendSection)
+    cluster: ClusterSection | None = None
+    stopping: StoppingSection | None = None
+
+    @field_validator("designs", mode="before")
+    @classmethod
+    def _designs_table(cls, v: Any) -> Any:
+        # Accept [designs.<name>] tables as well as [[designs]] arrays.
+        if isinstance(v, dict):
+            return [{"name": k, **(d if isinstance(d, dict) else {"params": d})} for k, d in v.items()]
+        return v
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One point of the grid: fully resolved world, unit params, design params and n."""
+
+    index: int
+    label: str
+    overrides: dict[str, Any]
+    world: dict[str, Any]
+    unit_params: dict[str, Any]
+    design_params: dict[str, dict[str, Any]]
+    n: int
+
+    @property
+    def key(self) -> str:
+        return f"c{self.index:03d}"
+
+    @property
+    def world_hash(self) -> str:
+        """Identifies the population: same world + unit params => same population."""
+        return stable_hash({"world": self.world, "unit": self.unit_params})
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: the file, its conditions and its hash."""
+
+    file: ExperimentFile
+    conditions: tuple[Condition, ...]
+    designs: tuple[str, ...]
+    design_names: dict[str, str]
+    config_hash: str
+    source: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root_seed(self) -> int:
+        return self.file.experiment.root_seed
+
+    @property
+    def unit_name(self) -> str:
+        return self.file.experiment.unit
+
+
+def stable_hash(obj: Any) -> str:
+    """SHA-256 of the canonical JSON of ``obj`` (sorted keys), first 16 hex digits."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _dotted(loc: tuple[Any, ...], prefix: str = "") -> str:
+    parts = [str(p) for p in loc]
+    return ".".join([prefix, *parts] if prefix else parts)
+
+
+def pydantic_error(exc: ValidationError, prefix: str, where: str = "") -> UserInputError:
+    """Turn a pydantic ValidationError into a UserInputError naming the dotted key."""
+    err = exc.errors()[0]
+    key = _dotted(tuple(err.get("loc", ())), prefix) or prefix
+    kind = err.get("type", "")
+    msg = err.get("msg", "invalid value")
+    if kind == "extra_forbidden":
+        msg = "unknown key"
+    elif kind == "missing":
+        msg = "required key is missing"
+    extra = f" ({len(exc.errors()) - 1} more error(s))" if len(exc.errors()) > 1 else ""
+    w = f" {where}" if where else ""
+    return UserInputError(f"config key {key!r}{w}: {msg}{extra}", key=key)
+
+
+def _set_dotted(d: dict[str, Any], path: list[str], value: Any) -> None:
+    cur = d
+    for p in path[:-1]:
+        nxt = cur.get(p)
+        if nxt is None:
+            nxt = cur[p] = {}
+        if not isinstance(nxt, dict):
+            raise KeyError(p)
+        cur = nxt
+    cur[path[-1]] = value
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file; UserInputError naming the file (and line) on bad syntax."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError(f"config file {str(p)!r} does not exist", key=str(p))
+    try:
+        return tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise UserInputError(f"config file {str(p)!r} is not valid TOML: {exc}", key=str(p)) from exc
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Load and fully validate an experiment config file."""
+    raw = load_toml(path)
+    exp = validate_experiment(raw)
+    return Experiment(**{**exp.__dict__, "source": str(path)})
+
+
+def validate_experiment(raw: dict[str, Any]) -> Experiment:
+    """Validate a config dict (as parsed from TOML) into an ``Experiment``."""
+    from sim_refugee.engine.units import get_unit
+
+    raw = copy.deepcopy(raw)
+    try:
+        f = ExperimentFile.model_validate(raw)
+    except ValidationError as exc:
+        raise pydantic_error(exc, "") from exc
+    if f.backend.kind != "dask" and f.backend.scheduler:
+        raise UserInputError(
+            "config key 'backend.scheduler' needs backend.kind = 'dask'", key="backend.scheduler"
+        )
+    if f.stopping is not None and f.stopping.max_replications < f.experiment.replications:
+        raise UserInputError(
+            "config key 'stopping.max_replications' must be >= experiment.replications",
+            key="stopping.max_replications",
+        )
+    if f.stopping is not None:
+        from sim_refugee.diagnosis.measures import STOPPING_MEASURES
+
+        for m in f.stopping.measures:
+            if m not in STOPPING_MEASURES:
+                raise UserInputError(
+                    f"config key 'stopping.measures': unknown measure {m!r}; "
+                    f"known: {', '.join(STOPPING_MEASURES)}",
+                    key="stopping.measures",
+                )
+    unit = get_unit(f.experiment.unit, key="experiment.unit")
+
+    keys = [d.key for d in f.designs]
+    dup = {k for k in keys if keys.count(k) > 1}
+    if dup:
+        raise UserInputError(
+            f"config key 'designs': design {sorted(dup)[0]!r} listed twice (give a label)",
+            key="designs",
+        )
+    for i, d in enumerate(f.designs):
+        unit.check_design(d.name, key=f"designs.{i}.name")
+
+    # The grid: cartesian product of [grid] lists and of sample.n when it is a list.
+    grid: dict[str, list[Any]] = dict(f.grid)
+    if isinstance(f.sample.n, list):
+        if "sample.n" in grid:
+            raise UserInputError(
+                "config key 'grid.sample.n': sample.n is already a list", key="grid.sample.n"
+            )
+        grid["sample.n"] = list(f.sample.n)
+    for gk, vals in grid.items():
+        if not isinstance(vals, list) or len(vals) == 0:
+            raise UserInputError(f"config key 'grid.{gk}': must be a non-empty list", key=f"grid.{gk}")
+        head = gk.split(".")[0]
+        if head not in ("world", "unit", "sample", "designs") or len(gk.split(".")) < 2:
+            raise UserInputError(
+                f"config key 'grid.{gk}': grid keys must start with world., unit., sample.n "
+                "or designs.<label>.",
+                key=f"grid.{gk}",
+            )
+        if head == "sample" and gk != "sample.n":
+            raise UserInputError(f"config key 'grid.{gk}': only sample.n can be swept", key=f"grid.{gk}")
+        if head == "designs" and (len(gk.split(".")) < 3 or gk.split(".")[1] not in keys):
+            raise UserInputError(
+                f"config key 'grid.{gk}': expected designs.<label>.<param> with label in "
+                f"{keys}",
+                key=f"grid.{gk}",
+            )
+
+    base_n = f.sample.n if isinstance(f.sample.n, int) else f.sample.n[0]
+    names = list(grid)
+    conditions: list[Condition] = []
+    world_models: dict[str, Any] = {}
+    for idx, combo in enumerate(itertools.product(*(grid[k] for k in names))):
+        overrides = dict(zip(names, combo, strict=True))
+        world = copy.deepcopy(f.world)
+        unit_params = copy.deepcopy(f.unit)
+        dparams = {d.key: copy.deepcopy(d.params) for d in f.designs}
+        n = base_n
+        for gk, val in overrides.items():
+            parts = gk.split(".")
+            try:
+                if parts[0] == "world":
+                    _set_dotted(world, parts[1:], val)
+                elif parts[0] == "unit":
+                    _set_dotted(unit_params, parts[1:], val)
+                elif parts[0] == "designs":
+                    _set_dotted(dparams[parts[1]], parts[2:], val)
+                else:
+                    if not isinstance(val, int) or isinstance(val, bool) or val < 1:
+                        raise UserInputError(
+                            f"config key 'grid.sample.n': sample sizes must be positive "
+                            f"integers, got {val!r}",
+                            key="grid.sample.n",
+                        )
+                    n = val
+            except KeyError as exc:
+                raise UserInputError(
+                    f"config key 'grid.{gk}': {exc.args[0]!r} is not a table", key=f"grid.{gk}"
+                ) from exc
+        where = f"(grid condition {overrides})" if overrides else ""
+        try:
+            wmodel = unit.validate_world(world)
+        except ValidationError as exc:
+            raise _grid_or(exc, "world", overrides, where) from exc
+        try:
+            unit.validate_params(unit_params)
+        except ValidationError as exc:
+            raise _grid_or(exc, "unit", overrides, where) from exc
+        for i, d in enumerate(f.designs):
+            try:
+                unit.validate_design_params(d.name, dparams[d.key])
+            except ValidationError as exc:
+                raise _grid_or(exc, f"designs.{i}.params", overrides, where,
+                               grid_prefix=f"designs.{d.key}") from exc
+        size = unit.population_size(wmodel)
+        if n > size:
+            key = "grid.sample.n" if "sample.n" in overrides else "sample.n"
+            raise UserInputError(
+                f"config key {key!r}: n = {n} is larger than the population size {size} "
+                f"{where}".rstrip(),
+                key=key,
+            )
+        label = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "baseline"
+        cond = Condition(idx, label, overrides, world, unit_params, dparams, n)
+        world_models[cond.world_hash] = wmodel
+        conditions.append(cond)
+
+    science = {
+        "experiment": f.experiment.model_dump(exclude={"chunk_size"}),
+        "world": f.world,
+        "unit": f.unit,
+        "designs": [d.model_dump() for d in f.designs],
+        "sample": f.sample.model_dump(),
+        "grid": f.grid,
+        "stopping": f.stopping.model_dump() if f.stopping else None,
+    }
+    return Experiment(
+        file=f,
+        conditions=tuple(conditions),
+        designs=tuple(keys),
+        design_names={d.key: d.name for d in f.designs},
+        config_hash=stable_hash(science),
+        raw=raw,
+    )
+
+
+def _grid_or(
+    exc: ValidationError,
+    section: str,
+    overrides: dict[str, Any],
+    where: str,
+    grid_prefix: str | None = None,
+) -> UserInputError:
+    """Name the grid key if a grid override caused the error, else the section key."""
+    loc = ".".join(str(p) for p in exc.errors()[0].get("loc", ()))
+    gp = grid_prefix or section
+    for gk in overrides:
+        if gk == f"{gp}.{loc}" or gk.startswith(f"{gp}.{loc}.") or f"{gp}.{loc}".startswith(gk):
+            return pydantic_error(exc, f"grid.{gp}", where)
+    return pydantic_error(exc, section, where)

@@ -1,0 +1,196 @@
+"""Run an experiment: validated config -> tasks -> backend -> chunk files -> results.nc.
+
+``run_experiment`` is idempotent under ``resume=True``: finished chunks that open and
+belong to the same config are skipped, anything else is (re)computed; because every
+replication draws from its own keyed seed, a resumed run equals an uninterrupted one.
+With a ``[stopping]`` table, conditions get further batches of replications until every
+monitored MCSE is below target or the cap is reached; the decision is a deterministic
+function of the (deterministic) results, so it too is backend- and resume-invariant.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any
+
+from sim_refugee.engine.backends import make_backend
+from sim_refugee.engine.config import BackendSection, Experiment, stable_hash
+from sim_refugee.engine.storage import (
+    chunk_dir,
+    collect,
+    package_versions,
+    read_manifest,
+    verify_chunk,
+    write_chunk,
+    write_manifest,
+)
+from sim_refugee.engine.tasks import TaskSpec
+from sim_refugee.errors import UserInputError
+
+
+def make_tasks(exp: Experiment, rep_ranges: dict[int, tuple[int, int]]) -> list[TaskSpec]:
+    """Census-fit tasks and replication chunks for reps ``[lo, hi)`` of each condition."""
+    f = exp.file
+    cs = f.experiment.chunk_size
+    specs: list[TaskSpec] = []
+    for cond in exp.conditions:
+        lo, hi = rep_ranges[cond.index]
+        common = dict(
+            unit=exp.unit_name, root_seed=exp.root_seed, config_hash=exp.config_hash,
+            cond_index=cond.index, world_hash=cond.world_hash, world=cond.world,
+            unit_params=cond.unit_params,
+        )
+        for p in range(f.experiment.populations):
+            if lo == 0:
+                specs.append(TaskSpec(kind="estimand", pop_index=p, **common))
+            for des in exp.designs:
+                dp = cond.design_params[des]
+                # chunk boundaries are multiples of chunk_size, whatever the round
+                start = lo
+                while start < hi:
+                    stop = min(hi, (start // cs + 1) * cs)
+                    specs.append(TaskSpec(
+                        kind="reps", pop_index=p, design=des, design_name=exp.design_names[des],
+                        design_params=dp, dparams_hash=stable_hash(dp), n=cond.n,
+                        rep_start=start, rep_stop=stop, **common,
+                    ))
+                    start = stop
+    return specs
+
+
+def _manifest(exp: Experiment, done: dict[int, int], status: str) -> dict[str, Any]:
+    f = exp.file
+    return {
+        "name": f.experiment.name,
+        "status": status,
+        "config": exp.raw,
+        "config_source": exp.source,
+        "config_hash": exp.config_hash,
+        "root_seed": exp.root_seed,
+        "unit": exp.unit_name,
+        "replications": f.experiment.replications,
+        "replications_done": {str(k): v for k, v in done.items()},
+        "chunk_size": f.experiment.chunk_size,
+        "populations": f.experiment.populations,
+        "designs": list(exp.designs),
+        "design_names": exp.design_names,
+        "grid_keys": list(exp.conditions[0].overrides) if exp.conditions else [],
+        "conditions": [
+            {"key": c.key, "index": c.index, "label": c.label, "overrides": c.overrides, "n": c.n}
+            for c in exp.conditions
+        ],
+        "versions": package_versions(),
+        "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _check_out(exp: Experiment, out: Path, resume: bool) -> None:
+    man_path = out / "manifest.json"
+    if man_path.exists():
+        if not resume:
+            raise UserInputError(
+                f"output folder {str(out)!r} already holds a run; pass --resume to continue "
+                "it or choose another --out",
+                key="--out",
+            )
+        man = read_manifest(out)
+        if man.get("config_hash") != exp.config_hash:
+            raise UserInputError(
+                f"output folder {str(out)!r} holds a run of a different config (hash "
+                f"{man.get('config_hash')} != {exp.config_hash}); cannot resume",
+                key="--out",
+            )
+        if int(man.get("chunk_size", -1)) != exp.file.experiment.chunk_size:
+            raise UserInputError(
+                "config key 'experiment.chunk_size' differs from the run being resumed "
+                f"({man.get('chunk_size')})",
+                key="experiment.chunk_size",
+            )
+    elif out.exists() and any(out.iterdir()) and not resume:
+        raise UserInputError(f"output folder {str(out)!r} is not empty", key="--out")
+
+
+def run_experiment(
+    exp: Experiment,
+    out: str | Path,
+    backend: BackendSection | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
+    collect_results: bool = True,
+) -> dict[str, Any]:
+    """Run ``exp`` into folder ``out``; returns a summary (counts, seconds, reps/s)."""
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    _check_out(exp, out, resume)
+    f = exp.file
+    section = backend or f.backend
+    be = make_backend(section, f.cluster)  # may fail on a bad address: before any write
+    done = {c.index: f.experiment.replications for c in exp.conditions}
+    summary = {"computed_reps": 0, "skipped_reps": 0, "recomputed_chunks": 0, "seconds": 0.0}
+    t_start = time.perf_counter()
+    try:
+        write_manifest(out, _manifest(exp, done, "running"))
+        ranges = {c.index: (0, f.experiment.replications) for c in exp.conditions}
+        while ranges:
+            _run_round(exp, out, be, make_tasks(exp, ranges), summary, progress, tqdm)
+            ranges = _next_round(exp, out, done) if f.stopping else {}
+            write_manifest(out, _manifest(exp, done, "running"))
+    finally:
+        with contextlib.suppress(Exception):
+            be.close()
+    summary["seconds"] = time.perf_counter() - t_start
+    summary["reps_per_second"] = summary["computed_reps"] / max(summary["seconds"], 1e-9)
+    summary["replications_done"] = done
+    write_manifest(out, {**_manifest(exp, done, "complete"), "summary": summary,
+                         "backend": section.model_dump()})
+    if collect_results:
+        summary["results"] = str(collect(out))
+    return summary
+
+
+def _run_round(exp, out, be, specs, summary, progress, tqdm) -> None:  # noqa: ANN001
+    todo = []
+    for spec in specs:
+        path = chunk_dir(out) / spec.filename
+        if path.exists():
+            if verify_chunk(path, spec):
+                summary["skipped_reps"] += spec.n_reps
+                continue
+            path.unlink()
+            summary["recomputed_chunks"] += 1
+        todo.append(spec)
+    total = sum(s.n_reps for s in todo)
+    bar = tqdm(total=total, unit="rep", desc=exp.file.experiment.name, disable=progress is False
+               if progress is not None else None, smoothing=0.1)
+    try:
+        for spec, ds in be.run(todo):
+            write_chunk(out, spec, ds)
+            summary["computed_reps"] += spec.n_reps
+            bar.update(spec.n_reps)
+    finally:
+        bar.close()
+
+
+def _next_round(exp: Experiment, out: Path, done: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """Conditions whose monitored MCSEs are still above target get another batch."""
+    from sim_refugee.diagnosis.measures import condition_max_mcse
+    from sim_refugee.engine.storage import open_results
+
+    st = exp.file.stopping
+    assert st is not None
+    write_manifest(out, _manifest(exp, done, "running"))
+    collect(out)
+    res = open_results(out / "results.nc")
+    batch = st.batch or exp.file.experiment.replications
+    ranges = {}
+    for cond in exp.conditions:
+        worst = condition_max_mcse(res.sel(condition=cond.key), st.measures)
+        r = done[cond.index]
+        if worst > st.target_mcse and r < st.max_replications:
+            hi = min(st.max_replications, r + batch)
+            ranges[cond.index] = (r, hi)
+            done[cond.index] = hi
+    return ranges

@@ -1,0 +1,146 @@
+"""The real unit: world -> design -> the paper's whole analysis -> claims (Contract 6).
+
+One replication draws a sample with ``designs.get_design(name).draw`` from the
+population ``world.build_population(WorldConfig, seed)`` and runs
+``suite.run_suite`` on it; the claims are ``claims.evaluate_claims`` of that result.
+The estimand is ``suite.census_fit`` of the same population, with its claims as the
+truth in the population. Shapes follow ``suite.suite_layout()`` and ``CLAIM_IDS``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim_refugee.engine.units import OK, Layout, Record
+from sim_refugee.errors import UserInputError
+
+
+class SuiteParams(BaseModel):
+    """[unit] table of the paper-suite unit: how the suite is run on each sample.
+
+    weights: "none" (the paper's unweighted fits) or "design" (the sample's ``weight``
+    column, pseudo-likelihood with a sandwich); cluster: column for cluster-robust SEs
+    (none, "site" or "interviewer"); snp_order: Hermite order of Table 7 (paper: 3);
+    include_variants: also fit the footnote variants (t7ne_*, t7yr_*).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    weights: Literal["none", "design"] = "none"
+    cluster: Literal["none", "site", "interviewer"] = "none"
+    snp_order: int = Field(default=3, ge=0, le=6)
+    include_variants: bool = True
+
+
+def _statuses(est: pd.DataFrame, models: tuple[str, ...]) -> np.ndarray:
+    first = est.groupby("model", sort=False)["status"].first()
+    return np.array([str(first.get(m, "failed")) for m in models], dtype=object)
+
+
+class PaperSuiteUnit:
+    """See module docstring."""
+
+    name = "paper_suite"
+
+    def validate_world(self, world: dict[str, Any]) -> BaseModel:
+        from sim_refugee.world import WorldConfig
+
+        return WorldConfig.model_validate(world)
+
+    def validate_params(self, params: dict[str, Any]) -> SuiteParams:
+        return SuiteParams.model_validate(params)
+
+    def _design(self, name: str, key: str = "design") -> Any:
+        from sim_refugee.designs import DESIGN_NAMES, get_design
+
+        if name not in DESIGN_NAMES:
+            raise UserInputError(
+                f"config key {key!r}: unknown design {name!r}; known designs: "
+                f"{', '.join(DESIGN_NAMES)}",
+                key=key,
+            )
+        try:
+            return get_design(name)
+        except ModuleNotFoundError as exc:
+            raise UserInputError(
+                f"config key {key!r}: design {name!r} is not available in this build ({exc})",
+                key=key,
+            ) from exc
+
+    def check_design(self, name: str, key: str) -> None:
+        self._design(name, key)
+
+    def validate_design_params(self, name: str, params: dict[str, Any]) -> BaseModel:
+        return self._design(name).Params.model_validate(params)
+
+    def population_size(self, world: Any) -> int:
+        return int(world.size)
+
+    def layout(self, world: Any, params: Any) -> Layout:
+        from sim_refugee.claims import CLAIM_IDS
+        from sim_refugee.suite import suite_layout
+
+        lay = suite_layout()
+        return Layout(
+            model_terms=tuple(lay.model_terms), claims=tuple(CLAIM_IDS), scalars=tuple(lay.scalars)
+        )
+
+    def build_population(self, world: Any, params: Any, seq: np.random.SeedSequence) -> Any:
+        from sim_refugee.world import build_population
+
+        return build_population(world, seq)
+
+    def prepare(self, pop: Any, design: str, dparams: Any, rng: np.random.Generator) -> Any:
+        return self._design(design).prepare(pop, dparams, rng)
+
+    def _record(self, res: Any, layout: Layout) -> Record:
+        from sim_refugee.claims import evaluate_claims
+
+        t0 = time.perf_counter()
+        est = res.estimates.set_index(["model", "term"]).reindex(list(layout.model_terms))
+        arr = est[["estimate", "se", "pvalue"]].to_numpy(dtype=float)
+        status = _statuses(res.estimates, layout.models)
+        claims = evaluate_claims(res).reindex(list(layout.claims))
+        cl = claims.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        sc = pd.to_numeric(res.scalars.reindex(list(layout.scalars)), errors="coerce")
+        msgs = getattr(res, "messages", pd.Series(dtype=object))
+        bad = [f"{m}: {msgs.get(m, '')}" for m, s in zip(layout.models, status, strict=True)
+               if s != OK and s != "skipped"]
+        rec = Record(arr, status, cl, sc.to_numpy(dtype=float), message="; ".join(bad)[:2000])
+        rec.timings = {"claims": time.perf_counter() - t0}
+        return rec
+
+    def replicate(
+        self, pop: Any, state: Any, design: str, n: int, dparams: Any, params: SuiteParams,
+        rng: np.random.Generator, rep: int,
+    ) -> Record:
+        from sim_refugee.suite import run_suite
+
+        t0 = time.perf_counter()
+        sample = self._design(design).draw(pop, state, n, dparams, rng)
+        t1 = time.perf_counter()
+        res = run_suite(
+            sample,
+            weights=None if params.weights == "none" else "weight",
+            cluster=None if params.cluster == "none" else params.cluster,
+            snp_order=params.snp_order,
+            include_variants=params.include_variants,
+        )
+        t2 = time.perf_counter()
+        rec = self._record(res, self.layout(None, params))
+        rec.timings = {"sample": t1 - t0, "fit": t2 - t1, **rec.timings}
+        return rec
+
+    def estimand(self, pop: Any, world: Any, params: SuiteParams) -> Record:
+        from sim_refugee.suite import census_fit
+
+        res = census_fit(pop, snp_order=params.snp_order, include_variants=params.include_variants)
+        return self._record(res, self.layout(world, params))
+
+
+UNIT = PaperSuiteUnit()
