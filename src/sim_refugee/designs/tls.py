@@ -9,7 +9,8 @@ P(intercept | unit) = intercepted / eligible attendees. If more than n are inter
 overall, n are kept at random (a further uniform factor n / total).
 Weight (Karon & Wejnert 2012): 1 / (P(VDT) x P(intercept) x visit frequency), the
 frequency being the expected number of frame units the person attends (as reported:
-``frequency_error_sd`` adds log-normal reporting error). Without screening this
+``frequency_report_power`` and ``frequency_error_sd`` add systematic and log-normal
+reporting error). Without screening this
 Horvitz-Thompson weighting is exactly unbiased for totals over attenders; screening
 repeats adds an error of the order of the sampling fraction. Non-attenders are never
 reached: that bias no weight can remove.
@@ -35,12 +36,15 @@ class TLSParams(StrictModel):
     unit_inflation: units drawn = ceil(unit_inflation x n / expected yield per unit),
         so the n interviews are nearly always reached.
     frequency_error_sd: SD of the log-normal error in reported visit frequency (0 = exact).
+    frequency_report_power: reported frequency = true ** power (x the log-normal error);
+        power < 1 compresses reports (frequent attenders under-report), 1 = exact.
     """
 
     venues: VenueParams = VenueParams()
     intercepts_per_unit: int = Field(10, ge=1)
     unit_inflation: float = Field(1.5, ge=1.0)
     frequency_error_sd: float = Field(0.0, ge=0.0)
+    frequency_report_power: float = Field(1.0, gt=0.0)
     n_interviewers: int = Field(48, ge=1)
     artefacts: ArtefactParams = ArtefactParams()
 
@@ -99,7 +103,7 @@ class TLSDesign:
             keep = np.sort(rng.choice(rows_a.size, size=n, replace=False))
             p_int_a = p_int_a[keep] * (n / rows_a.size)
             rows_a, unit_a = rows_a[keep], unit_a[keep]
-        freq = ven.visit_frequency[rows_a]
+        freq = ven.visit_frequency[rows_a] ** params.frequency_report_power
         if params.frequency_error_sd > 0:
             freq = freq * np.exp(rng.normal(0.0, params.frequency_error_sd, freq.size))
         incl = p_unit * p_int_a * freq
