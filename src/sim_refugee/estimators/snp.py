@@ -74,8 +74,10 @@ def snp_pdf(t, g) -> np.ndarray:
     """SNP error density ``P_K(t)^2 phi(t) / theta`` (``g`` = g_1..g_K)."""
     t = np.asarray(t, dtype=float)
     gfull, _, theta = _poly_pieces(g)
-    poly = np.polynomial.polynomial.polyval(t, gfull)
-    return poly**2 * np.exp(-0.5 * t**2) * _INV_SQRT_2PI / theta
+    fin = np.isfinite(t)
+    tf = np.where(fin, t, 0.0)
+    poly = np.polynomial.polynomial.polyval(tf, gfull)
+    return np.where(fin, poly**2 * np.exp(-0.5 * tf**2) * _INV_SQRT_2PI / theta, 0.0)
 
 
 def snp_cdf(t, g) -> np.ndarray:
