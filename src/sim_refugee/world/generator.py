@@ -8,7 +8,7 @@ import pandas as pd
 from sim_refugee.seeds import seed_sequence
 from sim_refugee.world.calibrate import CalibrationResult, calibrate, site_quotas
 from sim_refugee.world.config import WorldConfig
-from sim_refugee.world.model import ITEMS, draw_noise
+from sim_refugee.world.model import CATEGORIES, ITEMS, draw_noise
 
 #: VARIABLES.md columns, then the Contract 1 extras.
 COLUMNS: tuple[str, ...] = (
@@ -38,6 +38,8 @@ def build_population_with_calibration(
                           cfg.calibration_tol)
     del z
     cols["person_id"] = np.arange(cfg.size, dtype=np.int64)
+    for var, labels in CATEGORIES.items():
+        cols[var] = np.asarray(labels, dtype=object)[cols[var]]
     pop = pd.DataFrame({k: cols[k] for k in COLUMNS})
     pop.attrs["selection"] = cfg.selection.model_dump()
     pop.attrs["site_quotas"] = site_quotas(a)

@@ -43,6 +43,13 @@ DEST_REGRESSORS: tuple[str, ...] = (
     "secondary", "postsecondary", "female", "pyongyang", "farmer", "trader", "student", "other_job",
 )
 
+HOME_SITES: tuple[str, ...] = (*SITES, "none")
+#: categorical columns: simulate() returns integer codes into these label tuples
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "province": PROVINCES, "educ": EDUC, "occupation": OCCUPATIONS, "china_spell": SPELLS,
+    "home_site": HOME_SITES, "dest": DESTS,
+}
+
 Effects = Literal["paper", "null"]
 Cols = dict[str, np.ndarray]
 #: weights for solving a block (None: do not solve, use the current intercepts)
@@ -93,9 +100,55 @@ def _wquantile(t: np.ndarray, w: np.ndarray, p: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def _solve_binary(index: np.ndarray, e: np.ndarray, w: np.ndarray, p: float) -> float:
-    """Intercept a such that the w-weighted share of 1{a + index + e > 0} is p."""
-    return _wquantile(-(index + e), w, p)
+def _solve_threshold(t: np.ndarray, w: np.ndarray, p: float, start: float, tol: float) -> float:
+    """A value a with |sum(w[t < a]) / sum(w) - p| <= tol, searched from ``start``.
+
+    Bracket-and-bisect on the step function (a warm start from the previous sweep makes
+    this ~10 passes over the data, much cheaper than a full sort); falls back to the exact
+    weighted quantile when ``tol`` is finer than the weights allow.
+    """
+    keep = w > 0
+    if not keep.all():
+        t, w = t[keep], w[keep]
+    total = w.sum()
+    if total <= 0:
+        raise ValueError("no weight to calibrate on")
+    tol = max(tol, 2.0 * float(w.max()) / total)  # shares move in steps of one weight
+
+    def share(a: float) -> float:
+        return float(np.sum(w, where=t < a)) / total
+
+    s0 = share(start)
+    if abs(s0 - p) <= tol:
+        return start
+    step = 0.25 if s0 < p else -0.25
+    a0, a1 = start, start + step
+    s1 = share(a1)
+    for _ in range(60):
+        if (s1 - p) * (s0 - p) <= 0 or abs(s1 - p) <= tol:
+            break
+        a0, s0 = a1, s1
+        step *= 2.0
+        a1 = a1 + step
+        s1 = share(a1)
+    lo, hi = (a0, a1) if a0 < a1 else (a1, a0)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        sm = share(mid)
+        if abs(sm - p) <= tol:
+            return mid
+        if sm < p:
+            lo = mid
+        else:
+            hi = mid
+    return _wquantile(t, w, p)
+
+
+def _solve_binary(
+    index: np.ndarray, e: np.ndarray, w: np.ndarray, p: float, start: float, tol: float
+) -> float:
+    """Intercept a such that the w-weighted share of 1{a + index + e > 0} is p (+-tol)."""
+    return _solve_threshold(-(index + e), w, p, start, tol)
 
 
 def _solve_multinomial(
@@ -108,7 +161,8 @@ def _solve_multinomial(
     """
     alpha = alpha.copy()
     wt = w / w.sum()
-    for _ in range(500):
+    tol = max(tol, 2.0 * float(wt.max()))  # shares move in steps of one person's weight
+    for _ in range(300):
         choice = np.argmax(util + alpha, axis=1)
         share = np.bincount(choice, weights=wt, minlength=len(alpha))
         if np.max(np.abs(share - targets)) < tol:
@@ -164,9 +218,10 @@ def simulate(
         if w is None or key not in targets:
             return
         if mask is not None:
-            theta[name] = _solve_binary(index[mask], e[mask], w[mask], targets[key])
+            theta[name] = _solve_binary(index[mask], e[mask], w[mask], targets[key],
+                                        theta[name], tol)
         else:
-            theta[name] = _solve_binary(index, e, w, targets[key])
+            theta[name] = _solve_binary(index, e, w, targets[key], theta[name], tol)
 
     # ---------------- demographics ----------------
     solve_b("female", np.zeros(n), z["female"], "female")
@@ -176,6 +231,7 @@ def simulate(
     w = weights()
     if w is not None and "median_age" in targets:
         theta["age"] = targets["median_age"] + 0.5 - _wquantile(a["age.sd"] * z["age"], w, 0.5)
+        # (age's noise does not depend on other intercepts: one sort per sweep is cheap)
     age = np.floor(theta["age"] + a["age.sd"] * z["age"])
     c["age"] = np.clip(age, a["age.min"], a["age.max"]).astype(np.int16)
     c["age_decades"] = c["age"] / a["age.scale"]
@@ -184,7 +240,7 @@ def simulate(
         theta["province"] = _solve_multinomial(
             z["province"], w, targets["province"], theta["province"], tol)
     prov = np.argmax(z["province"] + theta["province"], axis=1)
-    c["province"] = np.asarray(PROVINCES, dtype=object)[prov]
+    c["province"] = prov.astype(np.int8)
     c["northeast"] = (prov <= 2).astype(np.int8)
     c["pyongyang"] = (prov == 3).astype(np.int8)
 
@@ -197,9 +253,11 @@ def simulate(
     w = weights()
     if w is not None and "educ" in targets:
         p_el, p_sec, _ = targets["educ"]
-        theta["educ"] = np.array([_wquantile(ed, w, p_el), _wquantile(ed, w, p_el + p_sec)])
+        th = theta["educ"]
+        theta["educ"] = np.array([_solve_threshold(ed, w, p_el, th[0], tol),
+                                  _solve_threshold(ed, w, p_el + p_sec, th[1], tol)])
     e_code = (ed > theta["educ"][0]).astype(int) + (ed > theta["educ"][1]).astype(int)
-    c["educ"] = np.asarray(EDUC, dtype=object)[e_code]
+    c["educ"] = e_code.astype(np.int8)
     c["elementary"] = (e_code == 0).astype(np.int8)
     c["secondary"] = (e_code == 1).astype(np.int8)
     c["postsecondary"] = (e_code == 2).astype(np.int8)
@@ -213,7 +271,7 @@ def simulate(
         theta["occupation"] = _solve_multinomial(
             u_occ, w, targets["occupation"], theta["occupation"], tol)
     occ = np.argmax(u_occ + theta["occupation"], axis=1)
-    c["occupation"] = np.asarray(OCCUPATIONS, dtype=object)[occ]
+    c["occupation"] = occ.astype(np.int8)
     c["farmer"] = (occ == 1).astype(np.int8)
     c["trader"] = (occ == 2).astype(np.int8)
     c["student"] = (occ == 3).astype(np.int8)
@@ -252,11 +310,13 @@ def simulate(
     w = weights()
     if w is not None and "over3_men" in targets:
         for g, m, key in (("years_m", ~female, "over3_men"), ("years_f", female, "over3_women")):
-            theta[g] = np.log(3.0) - _wquantile(idx[m], w[m], 1.0 - targets[key])
+            # share(years > 3) = p  <=>  mu = log 3 - (1-p) quantile of idx
+            q = _solve_threshold(idx[m], w[m], 1.0 - targets[key], np.log(3.0) - theta[g], tol)
+            theta[g] = np.log(3.0) - q
     years = np.exp(np.where(female, theta["years_f"], theta["years_m"]) + idx)
     c["years_in_china"] = np.clip(years, 1.0 / 52.0, a["years.max"])
-    c["china_spell"] = np.asarray(SPELLS, dtype=object)[
-        np.searchsorted(np.array([0.5, 1.0, 2.0, 3.0]), c["years_in_china"], side="right")]
+    c["china_spell"] = np.searchsorted(
+        np.array([0.5, 1.0, 2.0, 3.0]), c["years_in_china"], side="right").astype(np.int8)
 
     yrs = c["years_in_china"]
     idx = a["trafficking.female"] * c["female"] + a["trafficking.years_in_china"] * yrs
@@ -286,9 +346,8 @@ def simulate(
     shares = np.array([a[f"site.share.{s}"] for s in SITES])
     cum = np.cumsum(shares / shares.sum())
     pick = np.minimum(np.searchsorted(cum, z["site_pick"], side="right"), len(SITES) - 1)
-    site = np.asarray(SITES, dtype=object)[pick]
-    site[z["site_none"] < p_none] = "none"
-    c["home_site"] = site
+    pick[z["site_none"] < p_none] = len(SITES)  # "none"
+    c["home_site"] = pick.astype(np.int8)
 
     # ---------------- psychological state ----------------
     beta = t7_coefficients(a, effects)
@@ -307,7 +366,9 @@ def simulate(
             ystar = ystar + beta[r][j] * x_t7[r]
         if w is not None and it in targets:
             cum_p = np.cumsum(targets[it])[:3]
-            theta[f"tau.{it}"] = np.array([_wquantile(ystar, w, p) for p in cum_p])
+            old = theta[f"tau.{it}"]
+            theta[f"tau.{it}"] = np.array(
+                [_solve_threshold(ystar, w, p, old[k], tol) for k, p in enumerate(cum_p)])
         tau = theta[f"tau.{it}"]
         y = 1 + (ystar > tau[0]).astype(np.int8) + (ystar > tau[1]) + (ystar > tau[2])
         c[it] = y.astype(np.int8)
@@ -331,7 +392,7 @@ def simulate(
     if w is not None and "dest" in targets:
         theta["dest"] = _solve_multinomial(util, w, targets["dest"], theta["dest"], tol)
     dest = np.argmax(util + theta["dest"], axis=1)
-    c["dest"] = np.asarray(DESTS, dtype=object)[dest]
+    c["dest"] = dest.astype(np.int8)
     c["prefer_sk"] = (dest == 0).astype(np.int8)
     c["prefer_us"] = (dest == 1).astype(np.int8)
     return c

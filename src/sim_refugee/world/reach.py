@@ -68,11 +68,25 @@ def reach_propensity(cols: dict[str, np.ndarray] | pd.DataFrame, p: ReachParams)
         + np.log(p.or_church) * np.asarray(cols["church_tie"], dtype=float)
         + np.log(p.or_time_per_year) * np.asarray(cols["years_in_china"], dtype=float)
         + np.log(p.or_distress) * np.asarray(cols["distress"], dtype=float)
-        + np.log(p.or_worker) * (np.asarray(cols["occupation"]) == "worker")
+        + np.log(p.or_worker) * _is_level(cols["occupation"], "worker", 0)
     )
     r = expit(eta)
-    r[np.asarray(cols["home_site"]) == "none"] = 0.0
+    r[site_codes(cols["home_site"]) < 0] = 0.0
     return r
+
+
+def _is_level(x, label: str, code: int) -> np.ndarray:
+    """x == label for string columns, x == code for the generator's integer codes."""
+    x = np.asarray(x)
+    return x == (code if np.issubdtype(x.dtype, np.integer) else label)
+
+
+def site_codes(home_site) -> np.ndarray:
+    """Index into SITES per person; -1 for "none" (accepts strings or integer codes)."""
+    x = np.asarray(home_site)
+    if np.issubdtype(x.dtype, np.integer):
+        return np.where(x >= len(SITES), -1, x).astype(np.int64)
+    return pd.Categorical(x, categories=list(SITES)).codes.astype(np.int64)
 
 
 def expected_sample_weights(
@@ -86,13 +100,13 @@ def expected_sample_weights(
     sum_i omega_i y_i with these omega (they sum to 1). Checked against large-n draws in
     tests/designs/test_paper.py.
     """
-    home_site = np.asarray(home_site)
-    total_q = sum(quotas.values())
+    code = site_codes(home_site)
+    q = np.array([quotas.get(s, 0.0) for s in SITES], dtype=float)
+    q = q / q.sum()
+    inside = code >= 0
+    r_site = np.bincount(code[inside], weights=reach[inside], minlength=len(SITES))
+    factor = np.divide(q, r_site, out=np.zeros_like(q), where=r_site > 0)
     omega = np.zeros(len(reach))
-    for site, q in quotas.items():
-        m = home_site == site
-        r_s = reach[m].sum()
-        if r_s > 0:
-            omega[m] = (q / total_q) * reach[m] / r_s
+    omega[inside] = reach[inside] * factor[code[inside]]
     tot = omega.sum()
     return omega / tot if tot > 0 else omega
