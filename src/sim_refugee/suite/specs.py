@@ -126,7 +126,7 @@ class ModelSpec:
     @property
     def terms(self) -> tuple[str, ...]:
         """The (model, term) rows this model contributes to the estimates frame."""
-        if self.family == "probit":
+        if self.family in ("probit", "2spls"):
             return (*self.exog, "const")
         return self.exog
 
