@@ -14,6 +14,10 @@ are pure Python):
 * in every layer a tie's two ends are drawn proportionally to theta (the second one
   within the first one's group for a homophily layer), so each layer contributes
   share x expected degree to every person; self-ties and repeated ties are dropped.
+  Within a group of total propensity T_g the second end's probability is
+  theta_i / T_g while the first end lands in g with probability T_g / T, so a
+  person's expected ties are the same in every layer: homophily changes who is tied,
+  not how many ties.
 
 The result is a symmetric 0/1 ``scipy.sparse.csr_matrix``. All numbers are named
 assumptions of ``NetworkParams`` (the paper has no network data).
@@ -62,29 +66,37 @@ class Network:
     degree: np.ndarray
 
 
+def _stubs(members: np.ndarray, theta: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k tie ends among ``members``, each proportional to theta, in random order."""
+    counts = rng.multinomial(k, theta / theta.sum())
+    return rng.permutation(np.repeat(members, counts))
+
+
 def _layer_edges(
-    theta: np.ndarray, cum: np.ndarray, n_edges: int, groups: np.ndarray | None,
-    rng: np.random.Generator,
+    theta: np.ndarray, n_edges: int, groups: np.ndarray | None, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """n_edges ties with both ends proportional to theta (second end within the group)."""
-    total = cum[-1]
-    a = np.minimum(np.searchsorted(cum, rng.random(n_edges) * total, side="right"), theta.size - 1)
+    """n_edges ties with both ends proportional to theta (second end within the group).
+
+    Ends are drawn as multinomial counts expanded and shuffled (faster than inverse-CDF
+    look-ups for hundreds of thousands of people, and exactly proportional to theta).
+    """
+    everyone = np.arange(theta.size)
+    a = _stubs(everyone, theta, n_edges, rng)
     if groups is None:
-        b = np.searchsorted(cum, rng.random(n_edges) * total, side="right")
-        return a, np.minimum(b, theta.size - 1)
-    order = np.argsort(groups, kind="stable")
-    g_sorted = groups[order]
-    cum_sorted = np.cumsum(theta[order])
-    n_groups = int(groups.max()) + 1
-    ends = np.searchsorted(g_sorted, np.arange(n_groups), side="right")
-    starts = np.concatenate([[0], ends[:-1]])
-    hi = cum_sorted[ends - 1]
-    lo = np.where(starts > 0, cum_sorted[np.maximum(starts - 1, 0)], 0.0)
+        return a, _stubs(everyone, theta, n_edges, rng)
     ga = groups[a]
-    u = lo[ga] + rng.random(n_edges) * (hi[ga] - lo[ga])
-    pos = np.searchsorted(cum_sorted, u, side="right")
-    pos = np.clip(pos, starts[ga], ends[ga] - 1)
-    return a, order[pos]
+    a = a[np.argsort(ga, kind="stable")]  # still random order within each group
+    n_groups = int(groups.max()) + 1
+    need = np.bincount(ga, minlength=n_groups)
+    order = np.argsort(groups, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(groups, minlength=n_groups))])
+    b = np.empty_like(a)
+    pos = 0
+    for g in np.flatnonzero(need):
+        members = order[bounds[g] : bounds[g + 1]]
+        b[pos : pos + need[g]] = _stubs(members, theta[members], int(need[g]), rng)
+        pos += need[g]
+    return a, b
 
 
 def build_network(pop: pd.DataFrame, params: NetworkParams, rng: np.random.Generator) -> Network:
@@ -96,7 +108,6 @@ def build_network(pop: pd.DataFrame, params: NetworkParams, rng: np.random.Gener
         log_mult += b * pop[col].to_numpy(dtype=float)
     theta = rng.gamma(params.degree_shape, 1.0 / params.degree_shape, size=n) * np.exp(log_mult)
     theta /= theta.mean()
-    cum = np.cumsum(theta)
     half_stubs = params.mean_degree * n / 2.0
     layers: list[tuple[float, np.ndarray | None]] = [
         (share, pd.factorize(pop[col])[0]) for col, share in params.homophily.items() if share > 0
@@ -106,7 +117,7 @@ def build_network(pop: pd.DataFrame, params: NetworkParams, rng: np.random.Gener
         layers.append((rest, None))
     heads, tails = [], []
     for share, groups in layers:
-        a, b = _layer_edges(theta, cum, int(rng.poisson(share * half_stubs)), groups, rng)
+        a, b = _layer_edges(theta, int(rng.poisson(share * half_stubs)), groups, rng)
         keep = a != b
         heads.append(a[keep])
         tails.append(b[keep])
