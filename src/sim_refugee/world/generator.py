@@ -24,7 +24,7 @@ COLUMNS: tuple[str, ...] = (
 def _as_seed_seq(seed: np.random.SeedSequence | int) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
-    return seed_sequence(int(seed), "population")
+    return seed_sequence(int(seed), "population", 0)
 
 
 def build_population_with_calibration(
@@ -50,7 +50,7 @@ def build_population(cfg: WorldConfig, seed_seq: np.random.SeedSequence | int) -
     """A population of ``cfg.size`` people with every Contract 1 column.
 
     Deterministic given (cfg, seed_seq). An int seed means ``seed_sequence(seed,
-    "population")``. ``pop.attrs`` carries the selection and site quotas it was
+    "population", 0)``. ``pop.attrs`` carries the selection and site quotas it was
     calibrated under (the paper design uses them by default).
     """
     return build_population_with_calibration(cfg, seed_seq)[0]

@@ -1,0 +1,153 @@
+"""``sim-refugee population``, ``sample`` and ``calibration-report``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def _read_toml(path: str | None, what: str) -> dict[str, Any]:
+    """The TOML file's table (a ``[world]``/``[params]`` table if present, else the whole
+    file); UserInputError naming the file when missing or malformed."""
+    from sim_refugee.errors import UserInputError
+
+    if path is None:
+        return {}
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - python < 3.11
+        import tomli as tomllib
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError(f"config file {path!r} does not exist", key="--config")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"config file {path!r} is not valid TOML: {exc}", key="--config") \
+            from None
+    return data.get(what, data) if isinstance(data.get(what), dict) else data
+
+
+def _world_config(args: argparse.Namespace):
+    from sim_refugee.errors import UserInputError
+    from sim_refugee.world import WorldConfig
+
+    data = _read_toml(args.config, "world")
+    if args.size is not None:
+        if args.size <= 0:
+            raise UserInputError(f"--size must be a positive integer, got {args.size}",
+                                 key="--size")
+        data = {**data, "size": args.size}
+    return WorldConfig.from_dict(data)
+
+
+def _check_seed(seed: int) -> None:
+    from sim_refugee.errors import UserInputError
+
+    if seed < 0:
+        raise UserInputError(f"--seed must be a non-negative integer, got {seed}", key="--seed")
+
+
+def _population(args: argparse.Namespace) -> int:
+    from sim_refugee.io import atomic_path
+    from sim_refugee.seeds import seed_sequence
+    from sim_refugee.world import build_population
+
+    cfg = _world_config(args)
+    _check_seed(args.seed)
+    pop = build_population(cfg, seed_sequence(args.seed, "population", 0))
+    with atomic_path(args.out) as tmp:
+        pop.to_parquet(tmp, index=False)
+    print(f"population of {len(pop)} written to {args.out}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    import pandas as pd
+    from pydantic import ValidationError
+
+    from sim_refugee.designs import get_design
+    from sim_refugee.errors import UserInputError
+    from sim_refugee.io import atomic_path
+    from sim_refugee.seeds import rng_for
+
+    _check_seed(args.seed)
+    design = get_design(args.design)
+    if args.n <= 0:
+        raise UserInputError(f"--n must be a positive integer, got {args.n}", key="--n")
+    if not Path(args.population).is_file():
+        raise UserInputError(f"population file {args.population!r} does not exist",
+                             key="--population")
+    try:
+        pop = pd.read_parquet(args.population)
+    except Exception as exc:  # pyarrow raises several types for a non-parquet file
+        raise UserInputError(f"cannot read population {args.population!r}: {exc}",
+                             key="--population") from None
+    try:
+        params = design.Params.model_validate(_read_toml(args.params, "params"))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in ("params", *err["loc"]))
+        raise UserInputError(f"{key}: {err['msg']}", key=key) from None
+    state = design.prepare(pop, params, rng_for(args.seed, "prepare", 0, args.design))
+    sample = design.draw(pop, state, args.n, params, rng_for(args.seed, "sample", 0, 0))
+    with atomic_path(args.out) as tmp:
+        sample.to_csv(tmp, index=False)
+    print(f"{len(sample)} interviews ({args.design}) written to {args.out}")
+    return 0
+
+
+def _calibration_report(args: argparse.Namespace) -> int:
+    from sim_refugee.io import atomic_path
+    from sim_refugee.seeds import seed_sequence
+    from sim_refugee.world import build_population_with_calibration
+
+    cfg = _world_config(args)
+    _check_seed(args.seed)
+    _, res = build_population_with_calibration(cfg, seed_sequence(args.seed, "population", 0))
+    tab = res.table if args.all else res.table[res.table["documented"]]
+    tab = tab.rename(columns={"expected_sample": "expected sample",
+                              "population": "implied population"})
+    print(f"calibration: mode={res.mode}, size={cfg.size}, effects={cfg.effects}, "
+          f"sweeps={res.sweeps}, max |error| of solved margins={res.max_error:.4f}")
+    print(f"selection: {cfg.selection.model_dump()}")
+    cols = ["name", "group", "target", "expected sample", "implied population", "solved"]
+    print(tab[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    if args.out:
+        with atomic_path(args.out) as tmp:
+            tab.to_csv(tmp, index=False)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "population", help="build a synthetic refugee population (Parquet)",
+        description="Build a calibrated population and write it as Parquet.")
+    p.add_argument("--size", type=int, default=None, help="population size (default 100000)")
+    p.add_argument("--seed", type=int, required=True, help="root seed")
+    p.add_argument("--config", default=None, help="TOML file: WorldConfig keys (or a [world] table)")
+    p.add_argument("--out", required=True, help="output .parquet file")
+    p.set_defaults(func=_population)
+
+    p = subparsers.add_parser(
+        "sample", help="draw a sample from a population file",
+        description="Draw n interviews with a design and write them as CSV.")
+    p.add_argument("--population", required=True, help="population .parquet file")
+    p.add_argument("--design", default="paper", help="design name (default paper)")
+    p.add_argument("--n", type=int, default=1346, help="sample size (default 1346)")
+    p.add_argument("--seed", type=int, required=True, help="root seed")
+    p.add_argument("--params", default=None, help="TOML file of design parameters")
+    p.add_argument("--out", required=True, help="output .csv file")
+    p.set_defaults(func=_sample)
+
+    p = subparsers.add_parser(
+        "calibration-report", help="target vs expected sample vs implied population",
+        description="Calibrate a world and print, for every documented margin, the "
+        "target, the expected paper-design sample margin and the implied population margin.")
+    p.add_argument("--size", type=int, default=None, help="population size (default 100000)")
+    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    p.add_argument("--config", default=None, help="TOML file: WorldConfig keys (or a [world] table)")
+    p.add_argument("--all", action="store_true", help="include the assumed margins too")
+    p.add_argument("--out", default=None, help="also write the table as CSV")
+    p.set_defaults(func=_calibration_report)
