@@ -53,19 +53,19 @@ class EstimationResults:
     ) -> None:
         if status not in STATUSES:  # programming error, not user input
             raise ValueError(f"unknown status {status!r}")
-        self.params = params.astype(float)
-        names = list(params.index)
+        self.params = params if params.dtype == float else params.astype(float)
+        index = params.index
         cov = np.asarray(cov, dtype=float)
         if status == "ok" and cov.size:
             psd, min_eig = check_psd(cov)
             if not psd:
                 status = "non_psd_cov"
                 status_message = f"covariance not positive semi-definite (min eigenvalue {min_eig:.3g})"
-        self._cov = pd.DataFrame(cov, index=names, columns=names)
+        self._cov = cov
         diag = np.diag(cov) if cov.size else np.zeros(0)
         with np.errstate(invalid="ignore"):
             bse = np.where(diag > 0, np.sqrt(np.where(diag > 0, diag, 0.0)), np.nan)
-        self.bse = pd.Series(bse, index=names, dtype=float)
+        self.bse = pd.Series(bse, index=index, dtype=float)
         self.nobs = int(nobs)
         self.llf = float(llf)
         self.converged = bool(converged)
@@ -81,7 +81,7 @@ class EstimationResults:
     # -- inference -------------------------------------------------------------
     def cov_params(self) -> pd.DataFrame:
         """The estimated covariance matrix of ``params`` (DataFrame by term)."""
-        return self._cov.copy()
+        return pd.DataFrame(self._cov.copy(), index=self.params.index, columns=self.params.index)
 
     @property
     def tvalues(self) -> pd.Series:
