@@ -18,12 +18,29 @@ from sim_refugee.errors import UserInputError, require_columns
 GROUPS = ("male", "female", "total")
 
 
-def _gender(frame: pd.DataFrame, female: str) -> pd.Series:
-    g = pd.to_numeric(frame[female], errors="coerce")
-    bad = g.notna() & ~g.isin([0, 1])
-    if bad.any() or (frame[female].notna() & g.isna()).any():
+def _gender(frame: pd.DataFrame, female: str) -> np.ndarray:
+    """The gender column as floats 0/1/NaN; anything else is bad input."""
+    col = frame[female]
+    try:
+        g = col.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise UserInputError(f"column {female!r} must be 0/1 (or missing)", key=female) from exc
+    if not np.all(np.isnan(g) | (g == 0) | (g == 1)):
         raise UserInputError(f"column {female!r} must be 0/1 (or missing)", key=female)
     return g
+
+
+def _codes(frame: pd.DataFrame, item: str, levels=None) -> tuple[np.ndarray, list]:
+    """Integer codes of ``item`` (-1 = missing or not among ``levels``) and the level list."""
+    col = frame[item]
+    valid = col.notna().to_numpy()
+    if levels is None:
+        codes, uniques = pd.factorize(col, sort=True)
+        return codes, list(uniques)
+    levels = list(levels)
+    codes = pd.Index(levels).get_indexer(col)
+    codes[~valid] = -1
+    return codes, levels
 
 
 def crosstab_by_gender(
@@ -33,39 +50,43 @@ def crosstab_by_gender(
 
     Returns columns ``level, group, count, pct, valid_n`` (one row per level x group,
     groups in the order male, female, total). ``levels`` fixes the level order and
-    keeps levels with zero count; by default the observed levels, sorted. With
-    ``weights`` (a column name), ``pct`` is the weighted percentage; ``count`` and
-    ``valid_n`` stay unweighted (the paper's N).
+    keeps levels with zero count (answers outside ``levels`` count as not valid); by
+    default the observed levels, sorted. With ``weights`` (a column name), ``pct`` is the
+    weighted percentage; ``count`` and ``valid_n`` stay unweighted (the paper's N).
     """
     cols = [item, female] + ([weights] if weights else [])
     require_columns(frame, cols, where="crosstab_by_gender input")
     g = _gender(frame, female)
-    x = frame[item]
-    valid = x.notna().to_numpy()
-    if levels is None:
-        levels = sorted(pd.unique(x[valid]))
-    levels = list(levels)
-    w = np.ones(len(frame)) if weights is None else pd.to_numeric(frame[weights], errors="coerce").to_numpy(float)
-    if weights is not None and (~np.isfinite(w[valid]) | (w[valid] < 0)).any():
-        raise UserInputError(f"weights column {weights!r} must be finite and non-negative where {item!r} is valid",
-                             key=weights)
-    masks = {
-        "male": valid & (g == 0).to_numpy(),
-        "female": valid & (g == 1).to_numpy(),
-        "total": valid,
-    }
-    xv = x.to_numpy()
-    rows = []
-    for level in levels:
-        hit = xv == level
-        for group in GROUPS:
-            m = masks[group]
-            count = int(np.sum(m & hit))
-            valid_n = int(m.sum())
-            wsum = float(w[m].sum())
-            pct = 100.0 * float(w[m & hit].sum()) / wsum if wsum > 0 else float("nan")
-            rows.append({"level": level, "group": group, "count": count, "pct": pct, "valid_n": valid_n})
-    return pd.DataFrame(rows, columns=["level", "group", "count", "pct", "valid_n"])
+    codes, levels = _codes(frame, item, levels)
+    valid = codes >= 0
+    n_lev = len(levels)
+    if weights is None:
+        w = np.ones(len(frame))
+    else:
+        w = pd.to_numeric(frame[weights], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if (~np.isfinite(w[valid]) | (w[valid] < 0)).any():
+            raise UserInputError(
+                f"weights column {weights!r} must be finite and non-negative where {item!r} is valid", key=weights
+            )
+    masks = (valid & (g == 0), valid & (g == 1), valid)
+    counts = np.empty((n_lev, 3), dtype=np.int64)
+    pct = np.empty((n_lev, 3))
+    valid_n = np.empty(3, dtype=np.int64)
+    for j, m in enumerate(masks):
+        counts[:, j] = np.bincount(codes[m], minlength=n_lev)
+        wsum = np.bincount(codes[m], weights=w[m], minlength=n_lev)
+        total = wsum.sum()
+        pct[:, j] = 100.0 * wsum / total if total > 0 else np.nan
+        valid_n[j] = int(m.sum())
+    return pd.DataFrame(
+        {
+            "level": np.repeat(np.asarray(levels, dtype=object), 3),
+            "group": np.tile(GROUPS, n_lev),
+            "count": counts.ravel(),
+            "pct": pct.ravel(),
+            "valid_n": np.tile(valid_n, n_lev),
+        }
+    )
 
 
 def gender_chi2(frame: pd.DataFrame, item: str, female: str = "female") -> dict[str, float]:
@@ -76,11 +97,13 @@ def gender_chi2(frame: pd.DataFrame, item: str, female: str = "female") -> dict[
     """
     require_columns(frame, [item, female], where="gender_chi2 input")
     g = _gender(frame, female)
-    ok = frame[item].notna() & g.notna()
-    table = pd.crosstab(frame.loc[ok, item], g[ok])
-    table = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0]
+    codes, levels = _codes(frame, item)
+    ok = (codes >= 0) & ~np.isnan(g)
+    table = np.zeros((len(levels), 2))
+    np.add.at(table, (codes[ok], g[ok].astype(np.intp)), 1.0)
+    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     nobs = int(ok.sum())
     if table.shape[0] < 2 or table.shape[1] < 2:
         return {"statistic": float("nan"), "df": 0, "pvalue": float("nan"), "nobs": nobs}
-    stat, pval, dof, _ = chi2_contingency(table.to_numpy(), correction=False)
+    stat, pval, dof, _ = chi2_contingency(table, correction=False)
     return {"statistic": float(stat), "df": int(dof), "pvalue": float(pval), "nobs": nobs}

@@ -64,6 +64,13 @@ def _separation(y: np.ndarray, x: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.all(p > 1 - 1e-8))
 
 
+def _llnull(y: np.ndarray, w: np.ndarray | None) -> float:
+    """Log-likelihood of the constant-only model (closed form: the weighted share)."""
+    w = np.ones(len(y)) if w is None else w
+    pbar = float(w @ y / w.sum())
+    return float(w @ (y * np.log(pbar) + (1 - y) * np.log1p(-pbar)))
+
+
 class Probit:
     """Probit of a 0/1 ``endog`` on ``exog`` (exog WITH the caller's ``const`` column).
 
@@ -128,7 +135,7 @@ class Probit:
         return ProbitResults(
             params, cov, nobs=self.nobs, llf=float(sm_res.llf), converged=converged, status=status,
             status_message=msg, cov_type="nonrobust", n_iter=int(sm_res.mle_retvals.get("iterations", -1)),
-            extra={"llnull": float(sm_res.llnull), "backend": "statsmodels"},
+            extra={"llnull": _llnull(self.endog, None), "backend": "statsmodels"},
         )
 
     def _fit_own(self, cov_type: str) -> ProbitResults:
@@ -145,9 +152,7 @@ class Probit:
             cov, cstat, cmsg = sandwich(res.hess, wscore, self.groups if cov_type == "cluster" else None)
         if cstat != "ok":
             status, msg = worst_status(status, cstat), "; ".join(m for m in (msg, cmsg) if m)
-        w = np.ones(self.nobs) if self.weights is None else self.weights
-        pbar = float(w @ self.endog / w.sum())
-        llnull = float(w @ (self.endog * np.log(pbar) + (1 - self.endog) * np.log1p(-pbar)))
+        llnull = _llnull(self.endog, self.weights)
         return ProbitResults(
             pd.Series(res.x, index=names), cov, nobs=self.nobs, llf=res.llf, converged=converged,
             status=status, status_message=msg, cov_type=cov_type, n_iter=res.n_iter,
