@@ -86,7 +86,7 @@ def site_codes(home_site) -> np.ndarray:
     x = np.asarray(home_site)
     if np.issubdtype(x.dtype, np.integer):
         return np.where(x >= len(SITES), -1, x).astype(np.int64)
-    return pd.Categorical(x, categories=list(SITES)).codes.astype(np.int64)
+    return pd.Index(list(SITES)).get_indexer(x).astype(np.int64)  # -1 when not a site
 
 
 def expected_sample_weights(
