@@ -152,3 +152,28 @@ def test_snowball_over_samples_high_degree(pop10k):
     assert s["degree"].mean() > 1.3 * net.degree.mean()
     # no coupon limit: some respondent refers more than 3 people
     assert s.loc[s["recruiter_id"] >= 0, "recruiter_id"].value_counts().max() > 3
+
+
+def test_ss_corrects_depletion_where_rds2_breaks():
+    """Sampling fraction 30% (1,200 of 4,000): high-degree people are used up, so RDS-II
+    (which assumes sampling with replacement) under-states the high-degree (urban)
+    share; Gile's SS with the right population size removes the bias. Seen by hand at
+    R = 150: RDS-II z = -24, SS z = -0.6; here R = 60 (MCSE about 0.002)."""
+    from conftest import make_population
+
+    pop = make_population(4_000, seed=2)
+    rds = get_design("rds")
+    params = rds.Params.model_validate(HOLDS)
+    net = rds.prepare(pop, params, np.random.default_rng(0))
+    connected = int((net.degree > 0).sum())
+    truth = pop["urban_china"].to_numpy()[net.degree > 0].mean()
+    reps = 60
+    e2, ess = [], []
+    for r in range(reps):
+        s = rds.draw(pop, net, 1200, params, np.random.default_rng(r))
+        deg, y = s["reported_degree"].to_numpy(), s["urban_china"].to_numpy()
+        e2.append(np.average(y, weights=rds2_weights(deg)))
+        ess.append(np.average(y, weights=ss_weights(deg, connected)))
+    e2, ess = np.array(e2), np.array(ess)
+    assert truth - e2.mean() > 10 * e2.std(ddof=1) / np.sqrt(reps)
+    assert abs(ess.mean() - truth) < 4 * ess.std(ddof=1) / np.sqrt(reps)
