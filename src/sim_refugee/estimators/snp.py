@@ -164,12 +164,12 @@ class _SNPLoglike:
         lo_col = self.M + lo_idx - first_free
         self.rows_hi, self.hi_col_ok = self.rows[self.hi_ok], hi_col[self.hi_ok]
         self.rows_lo, self.lo_col_ok = self.rows[self.lo_ok], lo_col[self.lo_ok]
-        # dt/d(b, cuts) for t_hi and t_lo: constant in the parameters
-        self.z_hi = np.zeros((n, self.p))
-        self.z_hi[:, : self.M] = -x
-        self.z_lo = self.z_hi.copy()
-        self.z_hi[self.rows_hi, self.hi_col_ok] = 1.0
-        self.z_lo[self.rows_lo, self.lo_col_ok] = 1.0
+        # dt/d(free cuts) for t_hi and t_lo (dt/db = -x): constant in the parameters
+        self.onehot_hi = np.zeros((n, self.ncut))
+        self.onehot_hi[self.rows_hi, self.hi_col_ok - self.M] = 1.0
+        self.onehot_lo = np.zeros((n, self.ncut))
+        self.onehot_lo[self.rows_lo, self.lo_col_ok - self.M] = 1.0
+        self.unweighted = w is None
         if order > 0:
             self.r = a_coefficients(2 * order)
             self.mu = normal_moments(2 * order)
@@ -250,18 +250,30 @@ class _SNPLoglike:
             score[:, M + self.ncut :] = ((dk[:, :n] - dk[:, n:]) * inv).T
         hess = None
         if hessian:
-            ws = self.w * inv
-            hess = -(score * self.w[:, None]).T @ score
+            ws = inv if self.unweighted else self.w * inv
+            wscore = score if self.unweighted else score * self.w[:, None]
+            hess = -(wscore.T @ score)
             a2 = np.concatenate([ws, -ws])
             af = a2 * fprime
-            hess += self.z_hi.T @ (self.z_hi * af[:n, None]) + self.z_lo.T @ (self.z_lo * af[n:, None])
+            # sum_s z_s z_s' a f'_s with z_s = (-x, onehot_s, 0), block by block
+            bs, cs = slice(0, M), slice(M, M + self.ncut)
+            af_h, af_l = af[:n], af[n:]
+            hess[bs, bs] += self.x.T @ (self.x * (af_h + af_l)[:, None])
+            bc = -(self.x.T @ (self.onehot_hi * af_h[:, None] + self.onehot_lo * af_l[:, None]))
+            hess[bs, cs] += bc
+            hess[cs, bs] += bc.T
+            hess[cs, cs] += np.diag(af_h @ self.onehot_hi + af_l @ self.onehot_lo)
             if K > 0:
                 gs = slice(M + self.ncut, None)
                 hk = (2.0 / theta) * (phi * pk) * pw[1 : K + 1] - np.outer(theta_k / theta, f)  # K x 2n
                 ah = hk * a2
-                cross = self.z_hi.T @ ah[:, :n].T + self.z_lo.T @ ah[:, n:].T
-                hess[:, gs] += cross
-                hess[gs, :] += cross.T
+                ah_h, ah_l = ah[:, :n].T, ah[:, n:].T
+                cross_b = -(self.x.T @ (ah_h + ah_l))
+                cross_c = self.onehot_hi.T @ ah_h + self.onehot_lo.T @ ah_l
+                hess[bs, gs] += cross_b
+                hess[gs, bs] += cross_b.T
+                hess[cs, gs] += cross_c
+                hess[gs, cs] += cross_c.T
                 v = pw @ (a2 * phi)  # sum_i a phi t^j over both sides
                 sum_a = v @ self.r  # sum_i a phi A_m
                 sum_s = float(v @ rc)
