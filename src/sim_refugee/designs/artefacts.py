@@ -235,7 +235,8 @@ def _nonresponse(
         if params.nonresponse_mechanism == "mcar":
             p = np.full(y.shape, params.nonresponse_rate)
         elif params.nonresponse_mechanism == "mnar_value":
-            p = expit(base + params.nonresponse_slope * (np.nan_to_num(y, nan=2.5) - 2.5))
+            mid = (np.nanmin(y) + np.nanmax(y)) / 2.0 if np.isfinite(y).any() else 0.0
+            p = expit(base + params.nonresponse_slope * (np.nan_to_num(y, nan=mid) - mid))
         else:
             p = expit(base + params.nonresponse_slope * distress)
         y[rng.random(y.shape) < p] = np.nan
