@@ -55,7 +55,8 @@ class ArtefactParams(StrictModel):
         interview.
     nonresponse_rate: baseline per-item probability of a missing answer.
     nonresponse_mechanism: "mcar" (constant rate), "mnar_value" (log-odds rise by
-        ``nonresponse_slope`` per category above the scale's midpoint 2.5), or
+        ``nonresponse_slope`` per unit of the item above the midpoint of its observed
+        range: 2.5 for the 1..4 items, 0.5 for a 0/1 item), or
         "mnar_distress" (log-odds rise by ``nonresponse_slope`` per SD of ``distress``).
     nonresponse_items: the columns that can go missing (default the seven Likert items).
     interviewer_sd: SD of the interviewer-level shift of the Likert items' latent scale
