@@ -14,6 +14,11 @@ reporting error). Without screening this
 Horvitz-Thompson weighting is exactly unbiased for totals over attenders; screening
 repeats adds an error of the order of the sampling fraction. Non-attenders are never
 reached: that bias no weight can remove.
+
+``incl_prob`` is the product P(VDT) x P(intercept) x frequency, strictly the expected
+number of times the person would be selected (a multiplicity-adjusted probability;
+it can exceed 1 for very frequent attenders when many units are drawn); ``weight`` is
+its inverse. ``vdt_unit`` identifies the primary sampling unit for cluster-robust SEs.
 """
 
 from __future__ import annotations
