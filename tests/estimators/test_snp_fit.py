@@ -204,6 +204,21 @@ def test_failure_is_reported_not_raised():
     assert res.status == "singular_hessian"
     assert res.bse.isna().all()
     assert "singular" in res.summary() or "positive definite" in res.summary()
+    zero = SNPOrderedProbit(y, x.assign(b=0.0), order=3).fit()  # e.g. no 'student' in a sample
+    assert zero.status == "singular_hessian" and np.isnan(zero.bse["b"])
+
+
+def test_fixed_levels_keep_names_and_flag_unobserved_levels():
+    y, x = _draw(_rng(15), 400)
+    res = SNPOrderedProbit(y, x, order=3, levels=[1, 2, 3, 4]).fit()
+    ref = SNPOrderedProbit(y, x, order=3).fit()
+    np.testing.assert_allclose(res.params, ref.params)
+    y3 = y.where(y != 3, 2)  # level 3 absent in this sample
+    gap = SNPOrderedProbit(y3, x, order=3, levels=[1, 2, 3, 4]).fit()
+    assert gap.status == "failed" and "3.0" in gap.status_message
+    assert list(gap.params.index) == list(ref.params.index)
+    with pytest.raises(UserInputError, match="outside levels"):
+        SNPOrderedProbit(y, x, levels=[1, 2, 3])
 
 
 def test_bad_input_raises_user_input_error_naming_the_column():

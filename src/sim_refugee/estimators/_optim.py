@@ -58,8 +58,15 @@ def newton_maximize(
         z = np.linalg.solve(chol, grad)
         step = np.linalg.solve(chol.T, z)
         decrement = 0.5 * float(z @ z)
-        if decrement < tol and shift == 0.0:
-            return NewtonResult(x, llf, grad, hess, True, it - 1, "converged")
+        if decrement < tol:
+            if shift == 0.0:
+                return NewtonResult(x, llf, grad, hess, True, it - 1, "converged")
+            evals = np.linalg.eigvalsh(0.5 * (a + a.T))
+            if evals[0] >= -1e-9 * max(1.0, abs(evals[-1])):
+                # a flat ridge (e.g. a regressor without variation): the maximum is
+                # reached, the Hessian is singular; the caller reports that in status.
+                return NewtonResult(x, llf, grad, hess, True, it - 1, "converged (singular Hessian)")
+            return NewtonResult(x, llf, grad, hess, False, it - 1, "stationary point is not a maximum")
         s = 1.0
         while True:
             x_new = x + s * step

@@ -118,7 +118,9 @@ class Probit:
             warnings.simplefilter("always")
             try:
                 sm_res = sm.Probit(self.endog, self.exog).fit(method="newton", disp=0, maxiter=100)
-            except (np.linalg.LinAlgError, ValueError) as exc:
+            except np.linalg.LinAlgError as exc:
+                return self._singular(f"statsmodels Newton: {exc}")
+            except ValueError as exc:
                 return failed_results(ProbitResults, names, self.nobs, f"{type(exc).__name__}: {exc}")
         params = pd.Series(np.asarray(sm_res.params), index=names)
         converged = bool(sm_res.mle_retvals.get("converged", False))
@@ -136,6 +138,16 @@ class Probit:
             params, cov, nobs=self.nobs, llf=float(sm_res.llf), converged=converged, status=status,
             status_message=msg, cov_type="nonrobust", n_iter=int(sm_res.mle_retvals.get("iterations", -1)),
             extra={"llnull": _llnull(self.endog, None), "backend": "statsmodels"},
+        )
+
+    def _singular(self, message: str) -> ProbitResults:
+        """Result for a singular information matrix: our Newton's ridge point, NaN SEs."""
+        res, _ = fit_probit_arrays(self.endog, self.exog, self.weights)
+        p = len(self.exog_names)
+        return ProbitResults(
+            pd.Series(res.x, index=self.exog_names), np.full((p, p), np.nan), nobs=self.nobs, llf=res.llf,
+            converged=res.converged, status="singular_hessian", status_message=message, cov_type="nonrobust",
+            n_iter=res.n_iter, extra={"llnull": _llnull(self.endog, self.weights), "backend": "sim_refugee"},
         )
 
     def _fit_own(self, cov_type: str) -> ProbitResults:

@@ -359,11 +359,15 @@ class SNPOrderedProbit:
     """SNP ordered probit (Stewart 2004, Stata ``sneop``); ``order=0`` is the ordered probit.
 
     ``endog``: ordered integer outcome (any increasing codes); ``exog``: DataFrame of
-    regressors WITHOUT a constant. ``weights`` makes the fit a pseudo-likelihood;
+    regressors WITHOUT a constant. ``levels`` fixes the outcome categories (so the cut
+    names are the same in every sample); a listed level absent from the data makes the
+    fit ``'failed'`` (its cut is not identified) rather than silently renaming cuts. ``weights`` makes the fit a pseudo-likelihood;
     ``weights`` or ``groups`` make the default covariance the cluster sandwich.
     """
 
-    def __init__(self, endog, exog, order: int = 3, weights=None, groups=None, missing: str = "drop"):
+    def __init__(
+        self, endog, exog, order: int = 3, weights=None, groups=None, missing: str = "drop", levels=None
+    ):
         if not isinstance(order, (int, np.integer)) or isinstance(order, bool) or order < 0:
             raise UserInputError(f"order must be a non-negative integer, got {order!r}", key="order")
         y = _data.as_series(endog, "endog", "y")
@@ -376,7 +380,22 @@ class SNPOrderedProbit:
         yv = cleaned.series["endog"].values
         if np.any(yv != np.round(yv)):
             raise UserInputError("endog must hold integer category codes", key="endog")
-        self.levels, codes = np.unique(yv, return_inverse=True)
+        self.unobserved: list = []
+        if levels is None:
+            self.levels, codes = np.unique(yv, return_inverse=True)
+        else:
+            self.levels = np.asarray(levels, dtype=float)
+            if self.levels.ndim != 1 or np.any(np.diff(self.levels) <= 0):
+                raise UserInputError("levels must be increasing outcome values", key="levels")
+            codes = np.searchsorted(self.levels, yv)
+            codes = np.minimum(codes, len(self.levels) - 1)
+            outside = self.levels[codes] != yv
+            if outside.any():
+                raise UserInputError(
+                    f"endog {y.name!r} has values outside levels: {sorted(set(yv[outside]))[:5]}", key=y.name
+                )
+            seen = np.bincount(codes, minlength=len(self.levels)) > 0
+            self.unobserved = [float(v) for v in self.levels[~seen]]
         self.codes = codes.astype(np.intp)
         self.exog = cleaned.frames["exog"].values
         self.weights = cleaned.weights
@@ -439,6 +458,12 @@ class SNPOrderedProbit:
             "moments": dict.fromkeys(("mean", "variance", "sd", "skewness", "kurtosis"), float("nan")),
             "standardized_params": pd.Series(dtype=float), "cuts": pd.Series(dtype=float),
         }
+        if self.unobserved:
+            return failed_results(
+                SNPOrderedProbitResults, names, self.nobs,
+                f"outcome level(s) {self.unobserved} not observed: their cuts are not identified",
+                **extra_fail,
+            )
         if self.n_cat < 2 or self.nobs == 0:
             return failed_results(
                 SNPOrderedProbitResults, names, self.nobs,
