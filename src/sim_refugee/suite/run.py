@@ -143,6 +143,13 @@ class _Fit:
     llf: float = np.nan
 
 
+def _note(fit: _Fit, note: str) -> _Fit:
+    """Append a note (e.g. dropped regressors) to a fit's message."""
+    if note:
+        fit.message = "; ".join(m for m in (fit.message, note) if m)
+    return fit
+
+
 def _failed(spec: ModelSpec, status: str, message: str, nobs: float = np.nan) -> _Fit:
     k = len(spec.terms)
     nan = np.full(k, np.nan)
@@ -180,6 +187,34 @@ def _varying(x: pd.DataFrame) -> list[str]:
     arr = x.to_numpy()
     keep = (arr.max(axis=0) > arr.min(axis=0)) if len(arr) else np.zeros(arr.shape[1], bool)
     return [c for c, k in zip(x.columns, keep, strict=True) if k]
+
+
+def _drop_separating(d: pd.DataFrame, endog: str, exog: list[str]) -> tuple[pd.DataFrame, list[str], str]:
+    """Stata's rule for a binary outcome: a 0/1 regressor whose 1s (or 0s) all have the
+    same outcome predicts it perfectly (the MLE does not exist); drop those rows and the
+    regressor, as ``probit`` does ("x != 0 predicts failure perfectly"). The term's row
+    is then NaN; the note goes to the model's message."""
+    notes = []
+    y = d[endog].to_numpy()
+    keep_rows = np.ones(len(d), dtype=bool)
+    kept = []
+    for col in exog:
+        x = d[col].to_numpy()
+        if not np.isin(x, (0.0, 1.0)).all():
+            kept.append(col)
+            continue
+        dropped = False
+        for v in (1.0, 0.0):
+            sel = keep_rows & (x == v)
+            if sel.any() and np.ptp(y[sel]) == 0:
+                keep_rows &= ~sel
+                notes.append(f"{col}=={v:g} predicts {endog}={y[sel][0]:g} perfectly; "
+                             f"{col} and {int(sel.sum())} rows dropped")
+                dropped = True
+                break
+        if not dropped:
+            kept.append(col)
+    return d.loc[keep_rows], kept, "; ".join(notes)
 
 
 def _collapse(d: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -223,19 +258,21 @@ def _fit_probit(spec, X, w, g, collapse=False) -> _Fit:
     d = X.loc[mask]
     if len(d) == 0:
         return _failed(spec, "failed", "no complete rows", 0)
-    cols = [spec.endog, *_varying(d[list(spec.exog)])]
+    d, kept, note = _drop_separating(d, spec.endog, _varying(d[list(spec.exog)]))
+    rows = d.index.to_numpy()  # X has a RangeIndex: labels are positions
+    cols = [spec.endog, *_varying(d[kept])]
     if collapse:
         d, fw = _collapse(d[cols])
         exog = d[cols[1:]].assign(const=1.0)
         res = Probit(d[spec.endog], exog, weights=fw).fit(cov_type="nonrobust")
-        return _from_results(spec, res, fw.sum())
+        return _note(_from_results(spec, res, fw.sum()), note)
     exog = d[cols[1:]].assign(const=1.0)
     res = Probit(
         d[spec.endog], exog,
-        weights=None if w is None else w[mask],
-        groups=None if g is None else g[mask],
+        weights=None if w is None else w[rows],
+        groups=None if g is None else g[rows],
     ).fit()
-    return _from_results(spec, res, len(d))
+    return _note(_from_results(spec, res, len(d)), note)
 
 
 def _fit_2spls(X) -> tuple[_Fit, _Fit]:
@@ -249,13 +286,14 @@ def _fit_2spls(X) -> tuple[_Fit, _Fit]:
     if len(d) == 0:
         return (_failed(job, "failed", "no complete rows", 0),
                 _failed(psych, "failed", "no complete rows", 0))
-    keep = set(_varying(d[list(dict.fromkeys(x_job + x_psych))]))
+    d, kept, note = _drop_separating(d, "job", list(dict.fromkeys(x_job + x_psych)))
+    keep = set(_varying(d[kept]))
     res = TwoStageProbitLS(
         d["avgpsych"], d["job"].astype(int),
         d[[c for c in x_psych if c in keep]], d[[c for c in x_job if c in keep]],
     ).fit()
-    return (_from_results(job, res.binary, len(d)),
-            _from_results(psych, res.continuous, len(d)))
+    return (_note(_from_results(job, res.binary, len(d)), note),
+            _note(_from_results(psych, res.continuous, len(d)), note))
 
 
 def _guard(fn, spec_or_specs, *args):
@@ -318,6 +356,7 @@ def run_suite(
     snp_order: int = 3,
     include_variants: bool = True,
     collapse: bool = False,
+    blas_threads: int | None = 1,
 ) -> SuiteResult:
     """Rerun everything the paper reports on one sample (Contract 5).
 
@@ -327,11 +366,23 @@ def run_suite(
     include_variants: fit the footnote variants t7ne_*/t7yr_* (else their rows are
     NaN with status 'skipped');
     collapse: fit the SNP and probit models on unique rows with frequency weights (the
-    same MLE and non-robust SEs, faster on a population; unweighted fits only).
+    same MLE and non-robust SEs, faster on a population; unweighted fits only);
+    blas_threads: BLAS threads during the fits (threadpoolctl; None = leave as is). One
+    is fastest here: the matrices are thin (n x ~17) and multithreaded BLAS only adds
+    contention, several-fold on a loaded machine; parallelism belongs to the engine.
     A missing column raises ``MissingColumnError`` naming it. The 2SPLS takes no
     weights or clusters (the estimator has none): it is always the unweighted fit.
     """
     require_columns(sample, required_columns(weights, cluster), where="sample")
+    if blas_threads is None:
+        return _run_suite(sample, weights, cluster, snp_order, include_variants, collapse)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(blas_threads), user_api="blas"):
+        return _run_suite(sample, weights, cluster, snp_order, include_variants, collapse)
+
+
+def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse) -> SuiteResult:
     if collapse and (weights is not None or cluster is not None):
         raise UserInputError("collapse=True needs weights=None and cluster=None", key="collapse")
     timings: dict[str, float] = {}
@@ -341,7 +392,7 @@ def run_suite(
     tables, tests, scal = descriptive_tables(sample)
     timings["tables"] = time.perf_counter() - t0
 
-    X = regressor_frame(sample)
+    X = regressor_frame(sample).reset_index(drop=True)
     w = None if weights is None else pd.to_numeric(sample[weights]).to_numpy(dtype=float)
     g = None if cluster is None else sample[cluster].to_numpy()
     fits: dict[str, _Fit] = {}
