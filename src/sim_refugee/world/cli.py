@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 
-def _read_toml(path: str | None, what: str) -> dict[str, Any]:
+def _read_toml(path: str | None, what: str, flag: str = "--config") -> dict[str, Any]:
     """The TOML file's table (a ``[world]``/``[params]`` table if present, else the whole
     file); UserInputError naming the file when missing or malformed."""
     from sim_refugee.errors import UserInputError
@@ -20,11 +20,11 @@ def _read_toml(path: str | None, what: str) -> dict[str, Any]:
         import tomli as tomllib
     p = Path(path)
     if not p.is_file():
-        raise UserInputError(f"config file {path!r} does not exist", key="--config")
+        raise UserInputError(f"{flag} file {path!r} does not exist", key=flag)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserInputError(f"config file {path!r} is not valid TOML: {exc}", key="--config") \
+        raise UserInputError(f"{flag} file {path!r} is not valid TOML: {exc}", key=flag) \
             from None
     return data.get(what, data) if isinstance(data.get(what), dict) else data
 
@@ -77,15 +77,15 @@ def _sample(args: argparse.Namespace) -> int:
     if args.n <= 0:
         raise UserInputError(f"--n must be a positive integer, got {args.n}", key="--n")
     if not Path(args.population).is_file():
-        raise UserInputError(f"population file {args.population!r} does not exist",
+        raise UserInputError(f"--population file {args.population!r} does not exist",
                              key="--population")
     try:
         pop = pd.read_parquet(args.population)
     except Exception as exc:  # pyarrow raises several types for a non-parquet file
-        raise UserInputError(f"cannot read population {args.population!r}: {exc}",
+        raise UserInputError(f"cannot read --population {args.population!r}: {exc}",
                              key="--population") from None
     try:
-        params = design.Params.model_validate(_read_toml(args.params, "params"))
+        params = design.Params.model_validate(_read_toml(args.params, "params", "--params"))
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in ("params", *err["loc"]))
