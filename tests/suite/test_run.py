@@ -149,3 +149,15 @@ def test_2spls_terms(result):
     job = result.coef("t9_2spls_job")
     assert list(job.index) == list(MODELS["t9_2spls_job"].terms)
     assert job.loc["avgpsych", "estimate"] < 0  # the synthetic job model has -0.8 avgpsych
+
+
+def test_perfectly_predicting_dummy_is_dropped_as_stata_does(sample):
+    s = sample.copy()
+    s.loc[s["occupation"] == "trader", "job"] = 0  # trader predicts job = 0 perfectly
+    res = run_suite(s, include_variants=False)
+    job = res.coef("t9_2spls_job")
+    n_traders = int((s["occupation"] == "trader").sum())
+    assert (job["status"] == "ok").all() and np.isnan(job.loc["trader", "estimate"])
+    assert job["nobs"].iloc[0] == len(s) - n_traders
+    assert "trader" in res.messages["t9_2spls_job"]
+    assert job.drop("trader")["estimate"].notna().all()
