@@ -315,7 +315,8 @@ class SNPOrderedProbitResults(EstimationResults):
 
     Extra attributes: ``order``, ``cuts`` (all J-1 cuts, the first fixed when order > 0),
     ``moments`` (error mean/variance/sd/skewness/kurtosis), ``standardized_params``
-    (slopes b/sd and cuts (a_j - m_1)/sd: the ordered-probit scale), ``llf_oprobit``,
+    (slopes b/sd and cuts (a_j - m_1)/sd: the ordered-probit scale) with delta-method
+    ``standardized_bse`` (cut 1, fixed, gets NaN), ``llf_oprobit``,
     ``levels`` (the outcome values in order), ``cut1_fixed``.
     """
 
@@ -456,7 +457,8 @@ class SNPOrderedProbit:
             "order": self.order, "exog_names": self.exog_names, "levels": self.levels,
             "llf_oprobit": float("nan"), "cut1_fixed": float("nan"),
             "moments": dict.fromkeys(("mean", "variance", "sd", "skewness", "kurtosis"), float("nan")),
-            "standardized_params": pd.Series(dtype=float), "cuts": pd.Series(dtype=float),
+            "standardized_params": pd.Series(dtype=float), "standardized_bse": pd.Series(dtype=float),
+            "cuts": pd.Series(dtype=float),
         }
         if self.unobserved:
             return failed_results(
@@ -521,18 +523,47 @@ class SNPOrderedProbit:
         std = pd.Series(
             np.concatenate([b / mom["sd"], (cuts - mom["mean"]) / mom["sd"]]), index=self.exog_names + cut_names
         )
+        std_cov = _standardized_cov(x_hat, cov, M, self.n_cat, K, cuts[0] if K > 0 else None)
+        std_bse = pd.Series(np.sqrt(np.clip(np.diag(std_cov), 0, None)), index=std.index)
+        std_bse[~(np.diag(std_cov) > 0)] = np.nan
+        if K > 0:
+            std_bse["cut1"] = np.nan  # cut 1 is fixed (sneop); its standardized value varies only via g
         res = SNPOrderedProbitResults(
             pd.Series(x_hat, index=names), cov, nobs=self.nobs, llf=llf, converged=converged,
             status=status, status_message=msg, cov_type=cov_type, n_iter=n_iter,
             extra={
                 "order": K, "exog_names": self.exog_names, "levels": self.levels,
                 "cuts": pd.Series(cuts, index=cut_names), "moments": mom,
-                "standardized_params": std, "llf_oprobit": float(op_llf),
+                "standardized_params": std, "standardized_bse": std_bse, "llf_oprobit": float(op_llf),
                 "cut1_fixed": float(cuts[0]) if K > 0 else float("nan"),
                 "_free_params": x_hat.copy(), "_oprobit_params": np.asarray(op_params).copy(),
             },
         )
         return res
+
+
+def _standardize(params: np.ndarray, m: int, n_cat: int, order: int, cut1: float | None) -> np.ndarray:
+    """(b / sd, (a - m_1) / sd) for all J-1 cuts, from the free parameter vector."""
+    b = params[:m]
+    n_free = n_cat - 1 if order == 0 else n_cat - 2
+    cf = params[m : m + n_free]
+    cuts = cf if order == 0 else np.concatenate([[cut1], cf])
+    mom = snp_moments(params[m + n_free :])
+    return np.concatenate([b / mom["sd"], (cuts - mom["mean"]) / mom["sd"]])
+
+
+def _standardized_cov(params, cov, m, n_cat, order, cut1) -> np.ndarray:
+    """Delta-method covariance of the standardized estimates (central-difference Jacobian;
+    the map is cheap and smooth, so numerical differentiation is accurate to ~1e-9)."""
+    h = 1e-6
+    jac = np.empty((m + n_cat - 1, len(params)))
+    for j in range(len(params)):
+        e = np.zeros(len(params))
+        e[j] = h
+        up = _standardize(params + e, m, n_cat, order, cut1)
+        down = _standardize(params - e, m, n_cat, order, cut1)
+        jac[:, j] = (up - down) / (2 * h)
+    return jac @ cov @ jac.T
 
 
 def _newton_decrement(ll: _SNPLoglike, x: np.ndarray) -> float:
