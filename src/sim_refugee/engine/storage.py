@@ -95,7 +95,7 @@ def _open_all(out: Path) -> tuple[list[xr.Dataset], list[xr.Dataset]]:
     return reps, ests
 
 
-_FILL = {"model_status": "not_run", "rep_status": "not_run", "rep_message": "", "seed_key": ""}
+_FILL = {"model_status": "not_run", "rep_status": "not_run", "rep_message": ""}
 
 
 def collect(out: str | Path, allow_partial: bool = False) -> Path:
@@ -167,8 +167,11 @@ def collect(out: str | Path, allow_partial: bool = False) -> Path:
         ],
         pd.Index(conds, name="condition"),
     )
-    for k in ("model_status", "rep_status", "rep_message", "seed_key"):
+    for k in ("model_status", "rep_status", "rep_message"):
         cube[k] = cube[k].astype(str)
+    # the seed key of every replication (Contract 6: rng_for(root, "sample", pop, rep))
+    keys = np.array([[f"sample/{p}/{r}" for r in rep_index] for p in pops], dtype=str)
+    cube["seed_key"] = (("population", "replication"), keys)
 
     if ests:
         eg = {(int(d.attrs["condition"]), int(d.attrs["population"])): d.drop_attrs() for d in ests}

@@ -201,10 +201,6 @@ def chunk_dataset(spec: TaskSpec, layout: Layout, records: list[Record]) -> xr.D
             "timings": (("replication", "stage"), timings),
             "rep_status": ("replication", np.array([r.status for r in records], dtype=str)),
             "rep_message": ("replication", np.array([r.message for r in records], dtype=str)),
-            "seed_key": (
-                "replication",
-                np.array([f"sample/{spec.pop_index}/{rep}" for rep in reps], dtype=str),
-            ),
         },
         coords={"replication": reps, "stage": list(STAGES), **_coords(layout)},
         attrs=_attrs(spec),
