@@ -23,6 +23,7 @@ from pydantic import Field, field_validator
 
 from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assemble_sample, check_n
 from sim_refugee.designs.base import StrictModel
+from sim_refugee.designs.weighting import WeightingParams, apply_weighting
 from sim_refugee.errors import UserInputError, require_columns
 
 #: default reach coefficients (log-scale, assumptions; the paper gives only their
@@ -46,6 +47,7 @@ class QuotaParams(StrictModel):
     reach: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_REACH))
     n_interviewers: int = Field(48, ge=1)
     artefacts: ArtefactParams = ArtefactParams()
+    weighting: WeightingParams = WeightingParams()
 
     @field_validator("reach")
     @classmethod
@@ -150,7 +152,8 @@ class QuotaDesign:
             n_interviewers=params.n_interviewers, rng=rng,
             extra={"stratum": labels.to_numpy()[cell]},
         )
-        return apply_artefacts(sample, pop, params.artefacts, rng)
+        sample = apply_artefacts(sample, pop, params.artefacts, rng)
+        return apply_weighting(sample, pop, params.weighting)
 
 
 DESIGN = QuotaDesign()

@@ -28,6 +28,7 @@ from scipy.special import expit, logit
 
 from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assemble_sample, check_n
 from sim_refugee.designs.base import StrictModel
+from sim_refugee.designs.weighting import WeightingParams, apply_weighting
 from sim_refugee.errors import UserInputError, require_columns
 from sim_refugee.world.network import Network, NetworkParams, build_network
 
@@ -53,6 +54,7 @@ class RDSParams(StrictModel):
     population_size_guess: float | None = Field(None, gt=0.0)
     n_interviewers: int = Field(48, ge=1)
     artefacts: ArtefactParams = ArtefactParams()
+    weighting: WeightingParams = WeightingParams()
 
 
 def rds2_weights(degree: np.ndarray, total: float | None = None) -> np.ndarray:
@@ -244,7 +246,8 @@ class RDSDesign:
                 "wave": wave,
             },
         )
-        return apply_artefacts(sample, pop, params.artefacts, rng)
+        sample = apply_artefacts(sample, pop, params.artefacts, rng)
+        return apply_weighting(sample, pop, params.weighting)
 
 
 DESIGN = RDSDesign()

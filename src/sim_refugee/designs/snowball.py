@@ -18,6 +18,7 @@ from pydantic import Field
 from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assemble_sample, check_n
 from sim_refugee.designs.base import StrictModel
 from sim_refugee.designs.rds import _accept_prob, _seed_pool, recruit_chains
+from sim_refugee.designs.weighting import WeightingParams, apply_weighting
 from sim_refugee.world.network import Network, NetworkParams, build_network
 
 
@@ -33,6 +34,7 @@ class SnowballParams(StrictModel):
     accept_by: dict[str, float] = Field(default_factory=dict)
     n_interviewers: int = Field(48, ge=1)
     artefacts: ArtefactParams = ArtefactParams()
+    weighting: WeightingParams = WeightingParams()
 
 
 class SnowballDesign:
@@ -68,7 +70,8 @@ class SnowballDesign:
                 "wave": wave,
             },
         )
-        return apply_artefacts(sample, pop, params.artefacts, rng)
+        sample = apply_artefacts(sample, pop, params.artefacts, rng)
+        return apply_weighting(sample, pop, params.weighting)
 
 
 DESIGN = SnowballDesign()

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assemble_sample, check_n
 from sim_refugee.designs.base import StrictModel
+from sim_refugee.designs.weighting import WeightingParams, apply_weighting
 
 
 class SRSParams(StrictModel):
@@ -22,6 +23,7 @@ class SRSParams(StrictModel):
 
     n_interviewers: int = Field(48, ge=1)
     artefacts: ArtefactParams = ArtefactParams()
+    weighting: WeightingParams = WeightingParams()
 
 
 class SRSDesign:
@@ -46,7 +48,8 @@ class SRSDesign:
             pop, rows, design=self.name, incl_prob=n / big_n, weight=big_n / n,
             n_interviewers=params.n_interviewers, rng=rng,
         )
-        return apply_artefacts(sample, pop, params.artefacts, rng)
+        sample = apply_artefacts(sample, pop, params.artefacts, rng)
+        return apply_weighting(sample, pop, params.weighting)
 
 
 DESIGN = SRSDesign()

@@ -31,6 +31,7 @@ from pydantic import Field
 
 from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assemble_sample, check_n
 from sim_refugee.designs.base import StrictModel
+from sim_refugee.designs.weighting import WeightingParams, apply_weighting
 from sim_refugee.errors import UserInputError
 from sim_refugee.world.venues import VenueParams, Venues, build_venues
 
@@ -52,6 +53,7 @@ class TLSParams(StrictModel):
     frequency_report_power: float = Field(1.0, gt=0.0)
     n_interviewers: int = Field(48, ge=1)
     artefacts: ArtefactParams = ArtefactParams()
+    weighting: WeightingParams = WeightingParams()
 
 
 def tls_weights(
@@ -128,7 +130,8 @@ class TLSDesign:
                 "visit_freq": freq,
             },
         )
-        return apply_artefacts(sample, pop, params.artefacts, rng)
+        sample = apply_artefacts(sample, pop, params.artefacts, rng)
+        return apply_weighting(sample, pop, params.weighting)
 
 
 DESIGN = TLSDesign()

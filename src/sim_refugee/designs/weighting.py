@@ -14,7 +14,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, model_validator
 
+from sim_refugee.designs.base import StrictModel
 from sim_refugee.errors import UserInputError, require_columns
 
 Margins = Mapping[str, Mapping[object, float]]
@@ -156,3 +158,75 @@ def trim(
     w = np.empty_like(w)
     w[order] = sorted_w
     return pd.Series(w, index=index, name="weight")
+
+
+# ---------------------------------------------------------------------------
+# the weighting remedy as a design option (selectable from an experiment config)
+# ---------------------------------------------------------------------------
+
+
+class WeightingParams(StrictModel):
+    """Post-survey weighting applied at the very end of a design's draw (after artefacts,
+    as an analyst would). Off by default (``rake_columns`` empty, no trimming).
+
+    rake_columns: columns to rake on (e.g. ["female", "province"]).
+    margins: target shares {column: {level: share}}; columns of ``rake_columns`` missing
+        here are raked to the TRUE population margins (the oracle), so deliberately
+        wrong margins are given explicitly (e.g. another source's shares).
+    trim_median_multiple / trim_quantile: cap after raking (at most one).
+    The design's own weight (1 where it defines none) is the base weight and is kept in
+    ``design_weight``; ``weight`` is replaced.
+    """
+
+    rake_columns: tuple[str, ...] = ()
+    margins: dict[str, dict[str, float]] = Field(default_factory=dict)
+    trim_median_multiple: float | None = Field(None, gt=0.0)
+    trim_quantile: float | None = Field(None, gt=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WeightingParams:
+        extra = sorted(set(self.margins) - set(self.rake_columns))
+        if extra:
+            raise ValueError(f"margins given for column(s) {extra} not in rake_columns")
+        if self.trim_median_multiple is not None and self.trim_quantile is not None:
+            raise ValueError("give at most one of trim_median_multiple and trim_quantile")
+        return self
+
+    @property
+    def active(self) -> bool:
+        """True when the params ask for any reweighting."""
+        return bool(self.rake_columns) or self.trim_median_multiple is not None or (
+            self.trim_quantile is not None
+        )
+
+
+def apply_weighting(
+    sample: pd.DataFrame, pop: pd.DataFrame, params: WeightingParams | None
+) -> pd.DataFrame:
+    """The sample with ``weight`` raked/trimmed as ``params`` asks (input untouched).
+
+    Levels are matched as strings, so TOML keys such as "0"/"1" match 0/1 columns.
+    """
+    if params is None or not params.active:
+        return sample
+    out = sample.copy()
+    base = out["weight"].to_numpy(dtype=float)
+    if not np.isfinite(base).all():
+        base = np.ones(len(out))
+    out["design_weight"] = out["weight"]
+    w = pd.Series(base, index=out.index)
+    if params.rake_columns:
+        cols = list(params.rake_columns)
+        require_columns(out, cols, "sample (weighting.rake_columns)")
+        require_columns(pop, [c for c in cols if c not in params.margins],
+                        "population (weighting.rake_columns)")
+        truth = margins_from(pop[[c for c in cols if c not in params.margins]].astype(str),
+                             [c for c in cols if c not in params.margins])
+        margins = {c: {str(k): float(v) for k, v in params.margins[c].items()}
+                   if c in params.margins else truth[c] for c in cols}
+        w = rake(out[cols].astype(str), margins, base_weights=w, total=float(len(pop)))
+    if params.trim_median_multiple is not None or params.trim_quantile is not None:
+        w = trim(w, cap_quantile=params.trim_quantile,
+                 cap_median_multiple=params.trim_median_multiple)
+    out["weight"] = w.to_numpy()
+    return out
