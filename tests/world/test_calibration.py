@@ -165,3 +165,12 @@ def test_impossible_calibration_fails_clearly():
     cfg = WorldConfig(size=5_000, assumptions={"site.none_urban": 1.0, "site.none_rural": 1.0})
     with pytest.raises(CalibrationError, match="reachable"):
         build_population(cfg, seed_sequence(1, "population", 0))
+
+
+def test_small_population_still_calibrates():
+    """Below 10,000 people the tolerance widens to half a sampling SE at the effective
+    expected-sample size (~0.25/sqrt(n_eff), ~0.01 at 1,500 people)."""
+    pop, res = build_population_with_calibration(WorldConfig(size=1_500),
+                                                  seed_sequence(2, "population", 0))
+    assert res.converged and res.max_error < 0.02
+    assert len(pop) == 1_500

@@ -212,7 +212,7 @@ def calibrate(
         cols = simulate(z, a, theta, effects, lambda: uniform, targets, inner)
     cols, sweep, err, omega = _sample_sweeps(z, cols, a, theta, effects, targets, specs, reach,
                                              tol, inner)
-    tol_eff = max(tol, granularity(omega))
+    tol_eff = max(tol, granularity(omega), small_population_floor(omega))
     res = _result(mode, err <= tol_eff, sweep, cols, theta, specs, reach, a)
     if not res.converged:
         raise _failure(res, reach, tol_eff)
@@ -231,10 +231,20 @@ def _sample_sweeps(z, cols, a, theta, effects, targets, specs, reach, tol, inner
         if omega.sum() <= 0:
             raise CalibrationError("nobody is reachable by the paper design", key="selection")
         err = float(np.max(np.abs(evaluate_margins(cols, omega, specs) - target_vals)[solved]))
-        if err <= max(tol, granularity(omega)):
+        if err <= max(tol, granularity(omega), small_population_floor(omega)):
             break
         cols = simulate(z, a, theta, effects, lambda w=omega: w, targets, inner)
     return cols, sweep, err, omega
+
+
+def small_population_floor(w: np.ndarray) -> float:
+    """Below ~10,000 people the fixed point jitters (each sweep's reach weights move
+    margins by single persons); accept half a sampling SE of a share at the Kish
+    effective size of the expected sample, 0.5 * 0.5 / sqrt(n_eff). Zero above 10,000."""
+    if len(w) >= 10_000:
+        return 0.0
+    n_eff = w.sum() ** 2 / np.sum(w**2)
+    return float(0.25 / np.sqrt(n_eff))
 
 
 def granularity(w: np.ndarray) -> float:
