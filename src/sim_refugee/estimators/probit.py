@@ -16,6 +16,7 @@ from scipy.special import log_ndtr
 from sim_refugee.errors import UserInputError
 from sim_refugee.estimators import _data
 from sim_refugee.estimators._optim import newton_maximize
+from sim_refugee.estimators._threads import single_blas_thread
 from sim_refugee.estimators.covariance import invert_neg_hessian, sandwich
 from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
 
@@ -105,9 +106,10 @@ class Probit:
         names = self.exog_names
         if self.nobs == 0 or len(np.unique(self.endog)) < 2:
             return failed_results(ProbitResults, names, self.nobs, "endog has fewer than two distinct values")
-        if self.weights is None and self.groups is None and cov_type == "nonrobust":
-            return self._fit_statsmodels()
-        return self._fit_own(cov_type)
+        with single_blas_thread():
+            if self.weights is None and self.groups is None and cov_type == "nonrobust":
+                return self._fit_statsmodels()
+            return self._fit_own(cov_type)
 
     def _fit_statsmodels(self) -> ProbitResults:
         import statsmodels.api as sm

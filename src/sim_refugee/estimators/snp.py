@@ -25,6 +25,7 @@ from scipy.special import ndtr
 from sim_refugee.errors import UserInputError
 from sim_refugee.estimators import _data
 from sim_refugee.estimators._optim import newton_maximize
+from sim_refugee.estimators._threads import single_blas_thread
 from sim_refugee.estimators.covariance import invert_neg_hessian, sandwich
 from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
 
@@ -473,7 +474,8 @@ class SNPOrderedProbit:
                 **extra_fail,
             )
         try:
-            return self._fit(start_params, cov_type, maxiter, gtol, start_g, oprobit)
+            with single_blas_thread():
+                return self._fit(start_params, cov_type, maxiter, gtol, start_g, oprobit)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:  # numerical failure
             return failed_results(SNPOrderedProbitResults, names, self.nobs, f"{type(exc).__name__}: {exc}", **extra_fail)
 
@@ -542,27 +544,37 @@ class SNPOrderedProbit:
         return res
 
 
-def _standardize(params: np.ndarray, m: int, n_cat: int, order: int, cut1: float | None) -> np.ndarray:
-    """(b / sd, (a - m_1) / sd) for all J-1 cuts, from the free parameter vector."""
-    b = params[:m]
+def _standardized_cov(params, cov, m, n_cat, order, cut1) -> np.ndarray:
+    """Delta-method covariance of the standardized estimates (b / sd, (a - m_1) / sd).
+
+    The Jacobian is analytic in b and the cuts; the derivatives of the error mean and sd
+    with respect to g come from central differences of the closed-form moments (K small).
+    """
     n_free = n_cat - 1 if order == 0 else n_cat - 2
+    b = params[:m]
     cf = params[m : m + n_free]
     cuts = cf if order == 0 else np.concatenate([[cut1], cf])
-    mom = snp_moments(params[m + n_free :])
-    return np.concatenate([b / mom["sd"], (cuts - mom["mean"]) / mom["sd"]])
-
-
-def _standardized_cov(params, cov, m, n_cat, order, cut1) -> np.ndarray:
-    """Delta-method covariance of the standardized estimates (central-difference Jacobian;
-    the map is cheap and smooth, so numerical differentiation is accurate to ~1e-9)."""
-    h = 1e-6
-    jac = np.empty((m + n_cat - 1, len(params)))
-    for j in range(len(params)):
-        e = np.zeros(len(params))
-        e[j] = h
-        up = _standardize(params + e, m, n_cat, order, cut1)
-        down = _standardize(params - e, m, n_cat, order, cut1)
-        jac[:, j] = (up - down) / (2 * h)
+    g = params[m + n_free :]
+    mom = snp_moments(g)
+    sd, mean = mom["sd"], mom["mean"]
+    p = len(params)
+    jac = np.zeros((m + n_cat - 1, p))
+    jac[:m, :m] = np.eye(m) / sd
+    first = 0 if order == 0 else 1  # the fixed first cut has no column of its own
+    for j in range(n_free):
+        jac[m + first + j, m + j] = 1.0 / sd
+    if order > 0:
+        h = 1e-6
+        dsd, dmean = np.empty(order), np.empty(order)
+        for k in range(order):
+            e = np.zeros(order)
+            e[k] = h
+            up, down = snp_moments(g + e), snp_moments(g - e)
+            dsd[k] = (up["sd"] - down["sd"]) / (2 * h)
+            dmean[k] = (up["mean"] - down["mean"]) / (2 * h)
+        gs = slice(m + n_free, p)
+        jac[:m, gs] = -np.outer(b, dsd) / sd**2
+        jac[m:, gs] = -(dmean[None, :] / sd) - np.outer(cuts - mean, dsd) / sd**2
     return jac @ cov @ jac.T
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim_refugee.errors import UserInputError
 from sim_refugee.estimators import _data
+from sim_refugee.estimators._threads import single_blas_thread
 from sim_refugee.estimators.covariance import invert_neg_hessian
 from sim_refugee.estimators.probit import fit_probit_arrays
 from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
@@ -114,7 +115,7 @@ class TwoStageProbitLS:
                 failed_results(TwoStageEquationResults, names1, n, msg),
                 failed_results(TwoStageEquationResults, names2, n, msg), {},
             )
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), single_blas_thread():
             return self._fit(names1, names2)
 
     def _fit(self, names1, names2) -> TwoStageProbitLSResults:
