@@ -161,3 +161,13 @@ def test_perfectly_predicting_dummy_is_dropped_as_stata_does(sample):
     assert job["nobs"].iloc[0] == len(s) - n_traders
     assert "trader" in res.messages["t9_2spls_job"]
     assert job.drop("trader")["estimate"].notna().all()
+
+
+def test_warm_started_variant_reaches_the_cold_start_optimum(sample, result):
+    X = regressor_frame(sample)
+    cols = [*T7_REGRESSORS, "years_in_china"]
+    d = X[["attain", *cols]].dropna()
+    cold = SNPOrderedProbit(d["attain"].astype(int), d[cols], order=3).fit()
+    warm = result.coef("t7yr_attain")
+    np.testing.assert_allclose(warm["estimate"], cold.params[cols], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(warm["se"], cold.bse[cols], rtol=1e-4)

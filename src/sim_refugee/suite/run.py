@@ -228,7 +228,18 @@ def _collapse(d: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return grouped.index.to_frame(index=False), grouped.to_numpy(dtype=float)
 
 
-def _fit_snp(spec, X, w, g, order, collapse=False) -> tuple[_Fit, object]:
+def _warm_start(model, base) -> np.ndarray | None:
+    """Start values for a footnote variant from its base Table 7 fit: the base estimates
+    by parameter name, 0 for the added regressor (same optimum, fewer iterations)."""
+    if base is None or getattr(base, "status", "failed") != "ok":
+        return None
+    names = model.param_names()
+    if not set(names) - set(model.exog_names) <= set(base.params.index):
+        return None
+    return np.array([float(base.params.get(n, 0.0)) for n in names])
+
+
+def _fit_snp(spec, X, w, g, order, collapse=False, base=None) -> tuple[_Fit, object]:
     from sim_refugee.estimators import SNPOrderedProbit
 
     cols = [spec.endog, *spec.exog]
@@ -239,14 +250,16 @@ def _fit_snp(spec, X, w, g, order, collapse=False) -> tuple[_Fit, object]:
     cols = [spec.endog, *_varying(d[list(spec.exog)])]
     if collapse:
         d, fw = _collapse(d[cols])
-        res = SNPOrderedProbit(d[spec.endog].astype(int), d[cols[1:]], order=order,
-                               weights=fw).fit(cov_type="nonrobust")
+        model = SNPOrderedProbit(d[spec.endog].astype(int), d[cols[1:]], order=order,
+                                 weights=fw)
+        res = model.fit(cov_type="nonrobust", start_params=_warm_start(model, base))
         return _from_results(spec, res, fw.sum()), res
-    res = SNPOrderedProbit(
+    model = SNPOrderedProbit(
         d[spec.endog].astype(int), d[cols[1:]], order=order,
         weights=None if w is None else w[mask],
         groups=None if g is None else g[mask],
-    ).fit()
+    )
+    res = model.fit(start_params=_warm_start(model, base))
     return _from_results(spec, res, len(d)), res
 
 
@@ -396,6 +409,7 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse) 
     w = None if weights is None else pd.to_numeric(sample[weights]).to_numpy(dtype=float)
     g = None if cluster is None else sample[cluster].to_numpy()
     fits: dict[str, _Fit] = {}
+    base_results: dict[str, object] = {}
     for stage, prefix in (("snp", "t7_"), ("snp_variants", "t7ne_"), ("snp_variants", "t7yr_")):
         t0 = time.perf_counter()
         for spec in MODEL_SPECS:
@@ -404,10 +418,12 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse) 
             if spec.variant and not include_variants:
                 fits[spec.name] = _failed(spec, "skipped", "include_variants=False")
                 continue
-            out = _guard(_fit_snp, spec, spec, X, w, g, snp_order, collapse)
+            base = base_results.get(spec.endog) if spec.variant else None
+            out = _guard(_fit_snp, spec, spec, X, w, g, snp_order, collapse, base)
             fit, res = out if isinstance(out, tuple) else (out, None)
             fits[spec.name] = fit
             if prefix == "t7_":
+                base_results[spec.endog] = res
                 std = MODELS["t7std_" + spec.endog]
                 fits[std.name] = _guard(_standardize, std, std, fit, res)
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0

@@ -1,0 +1,84 @@
+"""The inquiry on the DEFAULT world (100,000 people, paper effects): the census fit
+satisfies the claims the world was built to satisfy, fails (by design) the claims that
+are statements about the paper's sample size, and its standardized Table 7 estimates
+sit on the generator's structural coefficients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim_refugee.claims import CLAIM_IDS
+from sim_refugee.seeds import seed_sequence
+from sim_refugee.suite.inquiry import inquiry
+
+# The world sets every Table 7/9 effect to the sign and magnitude class the paper
+# prints; these claims are about signs, orderings and strong effects, so they hold in
+# the population.
+BUILT_TO_HOLD = {
+    "death_all7", "foodaid_all7", "camp_6of7", "trafficking_6of7", "arrest_4of7",
+    "foodaid_largest_6of7", "famine_largest_all7", "experiential_dwarf_demographic",
+    "trader_distress", "farmer_future", "student_hopeful", "avgpsych_job", "inchina_job",
+    "children_job", "trafficking_job", "educ_us_7of8", "educ_sk_negative", "age_us",
+    "trafficking_us", "women_longer_in_china", "men_more_detained", "arrest_no_gender_gap",
+    "sk_most_preferred", "majority_distressed", "foodaid_gt_camp_all7", "occupation_matters",
+    "women_more_fear", "status_items_highest", "women_more_famine_death", "student_sk",
+    "demographics_dominate_destination",
+}
+# Deliberately NOT satisfied by the census: each needs some coefficient to be NOT
+# significant, but the world gives the paper's 'ns' cells their printed small nonzero
+# values (e.g. female 0.0? in fear), and at N = 100,000 every nonzero coefficient is
+# significant. These claims describe what a sample of ~1,300 can detect, not the
+# population; their reproduction is a question of power, which the engine measures.
+# (northeast_us fails on its SK part: northeast lowers the US share, so SK rises.)
+SIZE_DEPENDENT = {
+    "female_2of7", "age_5of7", "elementary_fear3", "northeast_us", "camp_death_fragile",
+    "job_demographics_null", "province_only_us",
+}
+# Not evaluable: no 'reason for anxiety' variable in the world (Table 4), and the
+# footnote variants are not fitted here (include_variants=False keeps this test short).
+NOT_EVALUABLE = {"women_more_arrest_fear", "province_null_psych", "time_in_china_null_psych"}
+
+
+@pytest.fixture(scope="module")
+def default_inquiry():
+    from sim_refugee.world import WorldConfig, build_population
+
+    cfg = WorldConfig()
+    pop = build_population(cfg, seed_sequence(0, "population", 0))
+    return cfg, pop, inquiry(pop, cfg, include_variants=False)
+
+
+def test_partition_covers_the_registry():
+    groups = (BUILT_TO_HOLD, SIZE_DEPENDENT, NOT_EVALUABLE)
+    assert set().union(*groups) == set(CLAIM_IDS)
+    assert sum(len(g) for g in groups) == len(CLAIM_IDS)
+
+
+@pytest.mark.slow
+def test_census_claims_of_the_default_world(default_inquiry):
+    _, pop, inq = default_inquiry
+    assert len(pop) == 100_000
+    claims = inq.claims
+    assert set(claims[claims.isna()].index) == NOT_EVALUABLE
+    held = set(claims[claims.fillna(False).astype(bool)].index)
+    assert held == BUILT_TO_HOLD, {"unexpectedly false": BUILT_TO_HOLD - held,
+                                   "unexpectedly true": held - BUILT_TO_HOLD}
+    ok = inq.census.estimates["status"].isin(["ok", "skipped"])
+    assert ok.all(), inq.census.messages[inq.census.messages != ""]
+
+
+@pytest.mark.slow
+def test_standardized_census_matches_structural_coefficients(default_inquiry):
+    _, _, inq = default_inquiry
+    m = inq.structural.merge(inq.census.estimates, on=["model", "term"])
+    assert len(m) == 84
+    diff = (m["estimate"] - m["value"]).abs()
+    # Census SEs are 0.006-0.035 (the population is itself one random draw of 100,000),
+    # and the order-3 Hermite density only approximates the world's two-component
+    # mixture, so exact agreement is not expected. A scale mismatch (raw instead of
+    # standardized, or a wrong error sd) shifts whole columns by 5-15%; these bounds
+    # catch that while allowing ~4 SE of noise.
+    assert diff.mean() < 0.03
+    assert (diff < 4 * m["se"] + 0.05).all(), m.loc[diff >= 4 * m["se"] + 0.05]
+    assert np.corrcoef(m["estimate"], m["value"])[0, 1] > 0.99
