@@ -60,3 +60,13 @@ def test_gender_chi2_degenerate_and_bad_input(frame):
         crosstab_by_gender(frame, "anger")
     with pytest.raises(UserInputError, match="female"):
         gender_chi2(frame.assign(female=2), "fear")
+
+
+def test_string_items_and_levels_order():
+    frame = pd.DataFrame({"female": [0, 1, 1, 0], "dest": ["south_korea", "united_states", "south_korea", None]})
+    tab = crosstab_by_gender(frame, "dest", levels=["united_states", "south_korea", "china"])
+    assert list(tab["level"].unique()) == ["united_states", "south_korea", "china"]
+    total = tab[tab["group"] == "total"].set_index("level")
+    assert total.loc["south_korea", "count"] == 2 and total.loc["south_korea", "valid_n"] == 3
+    assert total.loc["china", "pct"] == 0
+    assert gender_chi2(frame, "dest")["nobs"] == 3

@@ -284,3 +284,18 @@ def test_snp_standardized_slopes_coverage_and_se_under_bimodal_errors():
     assert np.all(np.abs(ratio - 1) < 0.3), ratio
     cover = (np.abs(est - B) < 1.96 * se).mean(0)
     assert np.all(np.abs(cover - 0.95) < 0.06), cover
+
+
+def test_select_snp_order_criteria_and_errors():
+    y, x = _draw(_rng(17), 500, "bimodal")
+    by_bic = select_snp_order(y, x, max_order=4)
+    table = by_bic["table"]
+    assert by_bic["order"] == int(table.loc[table["bic"].idxmin(), "order"])
+    assert list(table["df_model"]) == [6, 6, 7, 8, 9]  # K=0 has cut1 free; K>0 fixes it
+    by_lr = select_snp_order(y, x, max_order=4, criterion="lr")
+    llf = table.set_index("order")["llf"]
+    # LR picks the largest K whose 1-df LR test against K-1 is significant at 5%
+    expected = max([k for k in range(1, 5) if 2 * (llf[k] - llf[k - 1]) > 3.841459] or [0])
+    assert by_lr["order"] == expected
+    with pytest.raises(UserInputError, match="criterion"):
+        select_snp_order(y, x, criterion="hqic")
