@@ -448,9 +448,11 @@ class SNPOrderedProbit:
         The ordered probit (order 0) is fitted first by Newton; for order K > 0 its
         first cut is fixed and its solution (with ``g = start_g``) is the start unless
         ``start_params`` (free parameters in ``param_names()`` order) is given. The SNP
-        problem is solved with ``scipy.optimize.minimize(method="trust-exact")`` on the
-        analytic gradient and Hessian of the mean negative log-likelihood; ``gtol`` is on
-        that mean scale. ``oprobit`` passes an already fitted (order-0) result to reuse.
+        problem is solved by damped Newton on the analytic score and Hessian (converged:
+        Newton decrement < NEWTON_TOL with a negative definite Hessian); if that fails,
+        ``scipy.optimize.minimize(method="trust-exact")`` takes over from where Newton
+        stopped, with ``gtol`` on the mean negative log-likelihood scale. ``oprobit`` passes an already fitted (order-0) result on the same
+        data to reuse (ignored, and refitted, if it failed or does not match).
         """
         cov_type = self._cov_type(cov_type)
         names = self.param_names()
@@ -482,7 +484,12 @@ class SNPOrderedProbit:
     def _fit(self, start_params, cov_type, maxiter, gtol, start_g, oprobit):
         K, M = self.order, self.exog.shape[1]
         with np.errstate(all="ignore"):
-            if oprobit is None or K == 0:
+            usable = (
+                oprobit is not None
+                and getattr(oprobit, "status", "failed") != "failed"
+                and len(getattr(oprobit, "_free_params", ())) == M + self.n_cat - 1
+            )
+            if not usable or K == 0:
                 ll0, res0 = self._fit_oprobit()
                 op_params, op_llf, op_ok, op_msg, op_iter = res0.x, res0.llf, res0.converged, res0.message, res0.n_iter
             else:
