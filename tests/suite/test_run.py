@@ -95,6 +95,10 @@ def test_missing_column_is_named(sample):
         run_suite(sample.drop(columns=["camp"]))
     with pytest.raises(MissingColumnError, match="'wgt'"):
         run_suite(sample, weights="wgt")
+    for bad in (np.nan, -1.0, "heavy"):
+        s = sample.assign(weight=bad)
+        with pytest.raises(UserInputError, match="'weight'"):
+            run_suite(s, weights="weight")
     with pytest.raises(UserInputError, match="collapse"):
         run_suite(sample, weights="weight", collapse=True)
 

@@ -321,44 +321,17 @@ def _guard(fn, spec_or_specs, *args):
 
 
 # ----------------------------------------------------------- standardized SNP scale ---
-def _snp_sd(gamma: np.ndarray) -> float:
-    from sim_refugee.estimators.snp import snp_moments
-
-    return float(snp_moments(np.asarray(gamma, dtype=float))["sd"])
-
-
 def _standardize(spec: ModelSpec, raw: _Fit, res) -> _Fit:
-    """Standardized Table 7 coefficients b / sd(error), delta-method SEs.
-
-    The estimator gives b / sd (``standardized_params``) but no covariance for it; the
-    gradient of b_k / sd(g) is 1/sd in b_k and -b_k/sd^2 dsd/dg in g (dsd/dg by central
-    differences of the closed-form sd), applied to the fit's covariance of (b, g).
-    """
+    """Standardized Table 7 coefficients b / sd(error) and their delta-method SEs, as the
+    estimator reports them (``standardized_params``, ``standardized_bse``)."""
     if res is None or raw.status == "failed":
         return _failed(spec, raw.status, raw.message, raw.nobs)
-    params = res.params
-    gnames = [f"g{k}" for k in range(1, int(getattr(res, "order", 0)) + 1)]
     terms = list(spec.terms)
-    present = [t for t in terms if t in params.index]
-    est = pd.Series(np.nan, index=terms)
-    se = pd.Series(np.nan, index=terms)
-    b = params[present].to_numpy(dtype=float)
-    if gnames:
-        gamma = params[gnames].to_numpy(dtype=float)
-        sd = _snp_sd(gamma)
-        h = 1e-6
-        dsd = np.array([(_snp_sd(gamma + h * e) - _snp_sd(gamma - h * e)) / (2 * h)
-                        for e in np.eye(len(gamma))])
-        jac = np.hstack([np.eye(len(b)) / sd, -np.outer(b, dsd) / sd**2])
-    else:  # order 0: the ordered probit is already on the unit-variance scale
-        sd = 1.0
-        jac = np.eye(len(b))
-    est[present] = b / sd
-    cov = res.cov_params().loc[present + gnames, present + gnames].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore"):
-        se[present] = np.sqrt(np.diag(jac @ cov @ jac.T))
-        p = 2 * stats.norm.sf(np.abs(est.to_numpy(dtype=float) / se.to_numpy(dtype=float)))
-    return _Fit(est.to_numpy(), se.to_numpy(), p, raw.nobs, raw.status, raw.message, raw.llf)
+    est = res.standardized_params.reindex(terms).to_numpy(dtype=float)
+    se = res.standardized_bse.reindex(terms).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = 2 * stats.norm.sf(np.abs(est / se))
+    return _Fit(est, se, p, raw.nobs, raw.status, raw.message, raw.llf)
 
 
 # ------------------------------------------------------------------------- the suite ---
@@ -395,6 +368,23 @@ def run_suite(
         return _run_suite(sample, weights, cluster, snp_order, include_variants, collapse)
 
 
+def _check_weights(sample: pd.DataFrame, weights: str) -> np.ndarray:
+    """Survey weights as floats; bad input (non-numeric, negative, infinite, all missing)
+    raises a UserInputError naming the column. Rows with a missing weight are dropped
+    from the weighted fits (listwise, like a missing answer)."""
+    w = pd.to_numeric(sample[weights], errors="coerce").to_numpy(dtype=float)
+    if (sample[weights].notna().to_numpy() & np.isnan(w)).any():
+        raise UserInputError(f"weights column {weights!r} must be numeric", key=weights)
+    ok = ~np.isnan(w)
+    if not ok.any():
+        raise UserInputError(f"weights column {weights!r} has no values (the design defines "
+                             "no weights?)", key=weights)
+    if (~np.isfinite(w[ok])).any() or (w[ok] < 0).any():
+        raise UserInputError(f"weights column {weights!r} must be finite and non-negative",
+                             key=weights)
+    return w
+
+
 def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse) -> SuiteResult:
     if collapse and (weights is not None or cluster is not None):
         raise UserInputError("collapse=True needs weights=None and cluster=None", key="collapse")
@@ -406,7 +396,7 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse) 
     timings["tables"] = time.perf_counter() - t0
 
     X = regressor_frame(sample).reset_index(drop=True)
-    w = None if weights is None else pd.to_numeric(sample[weights]).to_numpy(dtype=float)
+    w = None if weights is None else _check_weights(sample, weights)
     g = None if cluster is None else sample[cluster].to_numpy()
     fits: dict[str, _Fit] = {}
     base_results: dict[str, object] = {}
