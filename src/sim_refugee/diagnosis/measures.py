@@ -34,9 +34,12 @@ mean(d) with MCSE sd(d) / sqrt(n_pairs) over replications where both succeeded.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 
+SKIPPED = "skipped"
 Z975 = 1.959963984540054
 ALPHA = 0.05
 TERM_MEASURES: tuple[str, ...] = (
@@ -168,7 +171,9 @@ def _term_inputs(res: xr.Dataset) -> dict[str, np.ndarray]:
     mstat = _flat(res, "model_status", "model")
     idx = [models.index(m) for m in res["model_of_term"].values]
     ok = (mstat[:, :, idx, :] == "ok") & (rep_status[:, :, None, :] == "ok")
-    return {"est": e, "se": s, "pval": p, "theta": theta, "use": use[:, :, None, :], "ok": ok}
+    # a model skipped by choice (e.g. include_variants=false) is neither run nor failed
+    use = use[:, :, None, :] & (mstat[:, :, idx, :] != SKIPPED)
+    return {"est": e, "se": s, "pval": p, "theta": theta, "use": use, "ok": ok}
 
 
 def diagnose(res: xr.Dataset) -> xr.Dataset:
@@ -203,14 +208,15 @@ def diagnose(res: xr.Dataset) -> xr.Dataset:
     models = list(res["model"].values)
     mstat = _flat(res, "model_status", "model")
     rep_status = _flat(res, "rep_status")
-    use_m = (rep_status != "not_run")[:, :, None, :]
+    use_m = (rep_status != "not_run")[:, :, None, :] & (mstat != SKIPPED)
     bad = use_m & ((mstat != "ok") | (rep_status[:, :, None, :] != "ok"))
     nm = use_m.sum(-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         fr = bad.sum(-1) / nm
         out["failure_rate"] = (("condition", "design", "model"), fr)
         out["failure_rate_mcse"] = (("condition", "design", "model"), np.sqrt(fr * (1 - fr) / nm))
-        rr = (use_m[:, :, 0] & (rep_status != "ok")).sum(-1) / use_m[:, :, 0].sum(-1)
+        ran = rep_status != "not_run"
+        rr = (ran & (rep_status != "ok")).sum(-1) / ran.sum(-1)
     out = out.assign_coords(model=models)
     out["replication_error_rate"] = (("condition", "design"), rr)
 
@@ -239,7 +245,9 @@ def _claims(res: xr.Dataset) -> xr.Dataset:
     evr, mc_ev = _prop(ev, np.broadcast_to(use, c.shape))
     agree, mc_agree = _prop(ev & np.isfinite(tr) & (c == tr), ev & np.isfinite(tr))
     P = res.sizes["population"]
-    t_mean = np.nanmean(truth.astype(float), axis=-1)
+    with warnings.catch_warnings():  # a claim not evaluable in any population: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t_mean = np.nanmean(truth.astype(float), axis=-1)
     t_mean = np.broadcast_to(t_mean[:, None, :], rep.shape)
     with np.errstate(invalid="ignore"):
         mc_t = np.sqrt(t_mean * (1 - t_mean) / P)
