@@ -207,8 +207,13 @@ class _SNPLoglike:
         fin = np.isfinite(t)
         tf = np.where(fin, t, 0.0)
         phi = np.where(fin, np.exp(-0.5 * tf * tf) * _INV_SQRT_2PI, 0.0)
+        # one ndtr call: Phi(-|t|) is accurate in both tails; Phi(t) and Phi(-t) follow
+        tail = ndtr(-np.abs(t))
+        neg = t <= 0
+        cdf_t = np.where(neg, tail, 1.0 - tail)
+        cdf_mt = np.where(neg, 1.0 - tail, tail)
         if K == 0:
-            low, up = ndtr(t), ndtr(-t)
+            low, up = cdf_t, cdf_mt
             f = phi
             fprime = -tf * phi
         else:
@@ -227,8 +232,8 @@ class _SNPLoglike:
             f = pk * pk * phi / theta
             fprime = (2 * pk * pkd - tf * pk * pk) * phi / theta
             phis = phi * s / theta
-            low = ndtr(t) - phis
-            up = ndtr(-t) + phis
+            low = cdf_t - phis
+            up = cdf_mt + phis
             theta_k = 2.0 * (self.mu @ mg)  # d theta / d g_k
             rmg2 = 2.0 * (self.r @ mg)
             s_k = rmg2.T @ pw  # K x 2n: d S / d g_k
@@ -263,7 +268,10 @@ class _SNPLoglike:
             bc = -(self.x.T @ (self.onehot_hi * af_h[:, None] + self.onehot_lo * af_l[:, None]))
             hess[bs, cs] += bc
             hess[cs, bs] += bc.T
-            hess[cs, cs] += np.diag(af_h @ self.onehot_hi + af_l @ self.onehot_lo)
+            hess[cs, cs] += np.diag(
+                np.bincount(self.hi_col_ok - M, af_h[self.hi_ok], self.ncut)
+                + np.bincount(self.lo_col_ok - M, af_l[self.lo_ok], self.ncut)
+            )
             if K > 0:
                 gs = slice(M + self.ncut, None)
                 hk = (2.0 / theta) * (phi * pk) * pw[1 : K + 1] - np.outer(theta_k / theta, f)  # K x 2n
