@@ -111,6 +111,8 @@ def test_separation_and_failure_are_reported():
 def test_non_psd_covariance_is_flagged():
     res = EstimationResults(pd.Series([1.0, 2.0], index=["a", "b"]), np.array([[1.0, 2.0], [2.0, 1.0]]), nobs=10)
     assert res.status == "non_psd_cov" and "semi-definite" in res.status_message
+    assert res.cov_psd is False
+    assert np.isnan(res.bse).sum() == 0  # diagonal positive: SEs shown, but flagged
 
 
 def test_bad_input():

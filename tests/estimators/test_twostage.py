@@ -50,6 +50,7 @@ def test_param_names_and_selection_matrices():
     np.testing.assert_allclose(res.stage1["xh"], res.stage1["z1"], atol=1e-12)
     np.testing.assert_allclose(res.stage1["xg"], res.stage1["z2"], atol=1e-12)
     assert res.status == "ok" and res.continuous.status == "ok" and res.binary.status == "ok"
+    assert res.continuous.cov_psd and res.binary.cov_psd
     assert "avgpsych" in res.summary()
 
 

@@ -56,8 +56,10 @@ class EstimationResults:
         self.params = params if params.dtype == float else params.astype(float)
         index = params.index
         cov = np.asarray(cov, dtype=float)
+        psd, min_eig = check_psd(cov) if cov.size else (True, 0.0)
+        #: False when the covariance matrix is not positive semi-definite (or not finite).
+        self.cov_psd = psd
         if status == "ok" and cov.size:
-            psd, min_eig = check_psd(cov)
             if not psd:
                 status = "non_psd_cov"
                 status_message = f"covariance not positive semi-definite (min eigenvalue {min_eig:.3g})"
