@@ -177,3 +177,16 @@ def test_ss_corrects_depletion_where_rds2_breaks():
     e2, ess = np.array(e2), np.array(ess)
     assert truth - e2.mean() > 10 * e2.std(ddof=1) / np.sqrt(reps)
     assert abs(ess.mean() - truth) < 4 * ess.std(ddof=1) / np.sqrt(reps)
+
+
+def test_rds2_biased_with_outcome_homophily_and_few_seeds(pop10k):
+    """Strong homophily on the outcome (90% of ties among same urban status) and 2 seeds,
+    both urban (as are any fresh seeds): chains stay mostly urban; RDS-II cannot recover."""
+    cfg = {
+        **HOLDS,
+        "network": {**NET, "homophily": {"urban_china": 0.9}},
+        "n_seeds": 2,
+        "seed_pool": {"urban_china": 1},
+    }
+    truth, est, _ = _run(pop10k, cfg, reps=40)
+    assert est.mean() - truth > 10 * est.std(ddof=1) / np.sqrt(40)
