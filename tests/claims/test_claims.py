@@ -223,3 +223,25 @@ def test_failed_fit_or_missing_table_makes_claims_not_evaluable():
 
 def test_avgpsych_claim_uses_its_own_threshold():
     assert "0.001" in CLAIMS_BY_ID["avgpsych_job"].test
+
+
+def test_n_ref_rescales_significance_to_a_smaller_sample():
+    est, scal = paper_estimates(), paper_scalars()
+    res = make_result(est, scal)
+    res.estimates["se"] = 0.01
+    res.estimates["nobs"] = 100_000.0
+    # children in the job equation: b = 0.5, se 0.01 -> z = 50 at N = 100,000;
+    # at n_ref = 1,000 the SE is 0.01 * 10 = 0.1 -> z = 5: still significant.
+    # A coefficient of 0.05 (z = 5 at the census) drops to z = 0.5 (p = 0.62).
+    m = (res.estimates["model"] == "t9_2spls_job") & (res.estimates["term"] == "children")
+    assert bool(evaluate_claims(res, n_ref=1000)["children_job"]) is True
+    res.estimates.loc[m, "estimate"] = 0.05
+    res.estimates.loc[m, "pvalue"] = 1e-6
+    assert bool(evaluate_claims(res)["children_job"]) is True
+    assert bool(evaluate_claims(res, n_ref=1000)["children_job"]) is False
+    # Pearson X2 = 20 on 1 df with 100,000 rows -> 0.2 at n_ref = 1,000 (p = 0.65)
+    res.tests = pd.DataFrame({"table": ["text"], "item": ["arrest"], "statistic": [20.0],
+                              "df": [1.0], "pvalue": [7.7e-6], "nobs": [100_000]})
+    res.scalars["chi2_p.arrest"] = 7.7e-6
+    assert bool(evaluate_claims(res)["arrest_no_gender_gap"]) is False
+    assert bool(evaluate_claims(res, n_ref=1000)["arrest_no_gender_gap"]) is True

@@ -31,13 +31,16 @@ class NotEvaluable(Exception):
 class Evidence:
     """Fast read access to one SuiteResult for the predicates."""
 
-    def __init__(self, result) -> None:
+    def __init__(self, result, n_ref: float | None = None) -> None:
         est = result.estimates
+        b = est["estimate"].to_numpy(dtype=float)
+        p = est["pvalue"].to_numpy(dtype=float)
+        scal = result.scalars
+        if n_ref is not None:
+            p, scal = _rescaled(result, n_ref)
         self._e = dict(zip(zip(est["model"], est["term"], strict=True),
-                           zip(est["estimate"].to_numpy(dtype=float),
-                               est["pvalue"].to_numpy(dtype=float),
-                               est["status"], strict=True), strict=True))
-        self._s = result.scalars
+                           zip(b, p, est["status"], strict=True), strict=True))
+        self._s = scal
 
     def _row(self, model: str, term: str) -> tuple[float, float]:
         try:
@@ -72,6 +75,34 @@ class Evidence:
         if not np.isfinite(v):
             raise NotEvaluable(f"scalar {name} missing")
         return float(v)
+
+
+def _rescaled(result, n_ref: float) -> tuple[np.ndarray, pd.Series]:
+    """p-values as if each fit and each gender test had n_ref observations.
+
+    A Wald z scales with sqrt(n) and a Pearson chi-square with n, so at the same
+    estimates z_ref = z sqrt(n_ref / nobs) and X2_ref = X2 n_ref / nobs. On the census fit
+    this is the noise-free answer at the paper's sample size: whether a claim that
+    rests on significance holds for a sample of n_ref from this population, setting
+    aside sampling error (the Monte Carlo gives the rest).
+    """
+    from scipy import stats
+
+    est = result.estimates
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = est["estimate"].to_numpy(float) / est["se"].to_numpy(float)
+        z = z * np.sqrt(n_ref / est["nobs"].to_numpy(float))
+    p = 2 * stats.norm.sf(np.abs(z))
+    scal = result.scalars.copy()
+    tests = result.tests
+    if not {"item", "statistic", "df", "nobs"} <= set(getattr(tests, "columns", ())):
+        return p, scal
+    for item, stat, df, nobs in zip(tests["item"], tests["statistic"], tests["df"],
+                                    tests["nobs"], strict=True):
+        key = f"chi2_p.{item}"
+        if key in scal.index and np.isfinite(stat) and nobs > 0 and df > 0:
+            scal[key] = float(stats.chi2.sf(stat * n_ref / nobs, df))
+    return p, scal
 
 
 @dataclass(frozen=True)
@@ -444,9 +475,13 @@ def evaluate_claim(claim: Claim, result) -> object:
         return pd.NA
 
 
-def evaluate_claims(result) -> pd.Series:
-    """Every claim on ``result`` (a SuiteResult), indexed by claim id (nullable boolean)."""
-    ev = Evidence(result)
+def evaluate_claims(result, n_ref: float | None = None) -> pd.Series:
+    """Every claim on ``result`` (a SuiteResult), indexed by claim id (nullable boolean).
+
+    ``n_ref``: judge significance as if every fit and test had ``n_ref`` observations
+    (for the census fit: the population's answer at the paper's sample size, 1,346).
+    """
+    ev = Evidence(result, n_ref)
     out = []
     for c in CLAIMS:
         try:

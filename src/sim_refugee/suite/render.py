@@ -160,7 +160,12 @@ def markdown_report(res, claims: pd.DataFrame, census=None, meta: dict | None = 
             _md(table7_wide(res, census, scale="t7std"), index=True), ""]
     out += ["## Table 9: 2SPLS (job in China) and destination probits", "",
             _md(table9_wide(res, census), index=True), ""]
-    out += ["## The paper's claims", "", _md(claims), ""]
+    out += ["## The paper's claims", "",
+            "sample: on this sample's estimates; population: on the census fit (at N = "
+            "the population, every nonzero coefficient is significant); population_at_n: "
+            "on the census fit with significance judged at the sample's n (SEs scaled by "
+            "sqrt(N / n), chi-squares by n / N): the noise-free answer at the paper's size.",
+            "", _md(claims), ""]
     bad = res.messages[res.messages != ""]
     if len(bad):
         out += ["## Fit notes", ""] + [f"- {m}: {msg}" for m, msg in bad.items()] + [""]
