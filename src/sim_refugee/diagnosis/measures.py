@@ -202,7 +202,7 @@ def diagnose(res: xr.Dataset) -> xr.Dataset:
     )
     for c in ("condition_label", "n"):
         if c in res.coords:
-            out = out.assign_coords({c: ("condition", res[c].values)})
+            out = out.assign_coords({c: ("condition", np.atleast_1d(res[c].values))})
 
     # Failure rates per model (either basis: the share of replications without an ok fit).
     models = list(res["model"].values)

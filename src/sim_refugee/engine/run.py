@@ -36,6 +36,8 @@ def make_tasks(exp: Experiment, rep_ranges: dict[int, tuple[int, int]]) -> list[
     cs = f.experiment.chunk_size
     specs: list[TaskSpec] = []
     for cond in exp.conditions:
+        if cond.index not in rep_ranges:
+            continue
         lo, hi = rep_ranges[cond.index]
         common = dict(
             unit=exp.unit_name, root_seed=exp.root_seed, config_hash=exp.config_hash,
