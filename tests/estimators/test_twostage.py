@@ -136,3 +136,20 @@ def test_degenerate_sample_reports_failure():
     df = _draw(_rng(5), 50).assign(job=0.0)
     res = _fit(df)
     assert res.status == "failed" and res.binary.params.isna().all()
+
+
+def test_widely_spread_probit_index_flags_non_psd_covariance():
+    """The known weakness (ESTIMATORS.md): with a very spread probit index, s12 is dominated
+    by observations with tiny phi and the corrected covariance is not PSD. It must be flagged."""
+    rng = _rng(99, 0)
+    n = 150
+    xa, food, fam = rng.normal(size=n), rng.normal(size=n), rng.normal(size=n)
+    u1 = rng.normal(size=n)
+    u2 = 0.8 * u1 + 0.6 * rng.normal(size=n)
+    y1 = 0.5 * xa + 0.6 * food + u1 + 0.5 * (3 * xa + 4 * fam + u2)
+    y2 = (-0.2 * y1 + 3 * xa + 4 * fam + u2 > 0).astype(float)
+    res = TwoStageProbitLS(pd.Series(y1, name="y1"), pd.Series(y2, name="y2"),
+                           pd.DataFrame({"xa": xa, "food": food}), pd.DataFrame({"xa": xa, "fam": fam})).fit()
+    assert res.status == "non_psd_cov"
+    assert not (res.continuous.cov_psd and res.binary.cov_psd)
+    assert "semi-definite" in res.status_message
