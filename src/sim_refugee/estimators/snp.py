@@ -544,7 +544,9 @@ class SNPOrderedProbit:
         std_bse = pd.Series(np.sqrt(np.clip(np.diag(std_cov), 0, None)), index=std.index)
         std_bse[~(np.diag(std_cov) > 0)] = np.nan
         if K > 0:
-            std_bse["cut1"] = np.nan  # cut 1 is fixed (sneop); its standardized value varies only via g
+            # cut 1 is fixed at the ordered-probit estimate, whose sampling variance the SNP
+            # covariance does not carry: no honest SE for it, so none is reported
+            std_bse["cut1"] = np.nan
         res = SNPOrderedProbitResults(
             pd.Series(x_hat, index=names), cov, nobs=self.nobs, llf=llf, converged=converged,
             status=status, status_message=msg, cov_type=cov_type, n_iter=n_iter,
