@@ -106,3 +106,23 @@ def test_fixed_rows_whatever_the_sample(sample):
     b, _, _ = descriptive_tables(sub)
     pd.testing.assert_frame_equal(a[["table", "item", "level", "group"]],
                                   b[["table", "item", "level", "group"]])
+
+
+def test_weighted_shares_hand_counted_and_against_crosstab(sample):
+    tiny = sample.head(4).copy()
+    tiny["female"] = [0, 0, 1, 1]
+    tiny["camp"] = [1, 0, 0, 1]
+    w = np.array([3.0, 1.0, 1.0, np.nan])  # a missing weight counts as 0
+    tables, tests, scal = descriptive_tables(tiny, w)
+    assert scal["share.camp.1.male"] == pytest.approx(0.75)  # 3 / (3 + 1)
+    assert scal["share.camp.1.female"] == pytest.approx(0.0)
+    assert scal["share.camp.1.total"] == pytest.approx(0.6)  # 3 / 5
+    assert _row(tables, "camp", "1", "total")["count"] == 2  # counts stay unweighted
+    s = sample.copy()
+    _, _, scal = descriptive_tables(s, s["weight"].to_numpy())
+    ref = crosstab_by_gender(s, "dest", weights="weight")
+    ref = ref[ref["group"] == "female"].set_index("level")["pct"]
+    assert scal["share.dest.china.female"] == pytest.approx(ref["china"] / 100, rel=1e-12)
+    wf = s["weight"].where(s["female"] == 1, 0.0)
+    mean = float((s["hope"] * wf).sum() / wf[s["hope"].notna()].sum())
+    assert scal["mean.hope.female"] == pytest.approx(mean, rel=1e-12)

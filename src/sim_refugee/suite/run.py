@@ -392,11 +392,11 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse) 
     t0 = time.perf_counter()
     from sim_refugee.suite.tables import descriptive_tables
 
-    tables, tests, scal = descriptive_tables(sample)
+    w = None if weights is None else _check_weights(sample, weights)
+    tables, tests, scal = descriptive_tables(sample, w)
     timings["tables"] = time.perf_counter() - t0
 
     X = regressor_frame(sample).reset_index(drop=True)
-    w = None if weights is None else _check_weights(sample, weights)
     g = None if cluster is None else sample[cluster].to_numpy()
     fits: dict[str, _Fit] = {}
     base_results: dict[str, object] = {}

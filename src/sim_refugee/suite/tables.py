@@ -127,8 +127,15 @@ def _pearson(counts_mf: np.ndarray) -> tuple[float, float, float]:
     return float(stat), float(dof), float(p)
 
 
-def descriptive_tables(sample: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def descriptive_tables(
+    sample: pd.DataFrame, weights: np.ndarray | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Tables, gender tests and scalars for every item of ``TABLE_ITEMS``.
+
+    ``weights`` (one per row; NaN counts as 0): percentages, shares, means and SDs become
+    weighted (the estimate of the population share a weighting remedy is after); counts
+    and valid N stay unweighted (the paper's N), and the chi-square stays the Pearson
+    test on the unweighted counts (no design-based Rao-Scott correction: a limitation).
 
     Returns (tables frame, tests frame, scalars dict) with the columns of Contract 5
     (the tables frame has one more column, ``value``, holding Table 3's means and SDs).
@@ -163,21 +170,35 @@ def descriptive_tables(sample: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
             "female": np.bincount(codes[valid & fem_m], minlength=L),
             "total": np.bincount(codes[valid], minlength=L),
         }
+        if weights is None:
+            wby = by_group
+        else:
+            wz = np.nan_to_num(weights, nan=0.0)
+            wby = {
+                "male": np.bincount(codes[valid & male_m], wz[valid & male_m], minlength=L),
+                "female": np.bincount(codes[valid & fem_m], wz[valid & fem_m], minlength=L),
+                "total": np.bincount(codes[valid], wz[valid], minlength=L),
+            }
         labels = [level_label(v) for v in ti.levels]
         for g in GROUPS:
             cnt = by_group[g]
+            wc = wby[g].astype(float)
             n = int(cnt.sum())
-            pct = 100.0 * cnt / n if n > 0 else np.full(L, np.nan)
+            wsum = float(wc.sum())
+            pct = 100.0 * wc / wsum if wsum > 0 else np.full(L, np.nan)
             scal[f"valid_n.{ti.item}.{g}"] = float(n)
             for lab, c, pc in zip(labels, cnt, pct, strict=True):
                 add(ti.table, ti.item, lab, g, int(c), float(pc), n, np.nan)
                 scal[f"share.{ti.item}.{lab}.{g}"] = float(pc) / 100.0
             if ti.ordinal:
                 codes_v = np.asarray(ti.levels, dtype=float)
-                mean = float(codes_v @ cnt / n) if n > 0 else np.nan
-                var = float(((codes_v - mean) ** 2) @ cnt / (n - 1)) if n > 1 else np.nan
+                mean = float(codes_v @ wc / wsum) if wsum > 0 else np.nan
+                # (n-1) correction; with weights, the weighted variance times n/(n-1)
+                var = (float(((codes_v - mean) ** 2) @ wc / wsum) * n / (n - 1)
+                       if n > 1 and wsum > 0 else np.nan)
                 sd = float(np.sqrt(var))
-                scal[f"agree.{ti.item}.{g}"] = float(cnt[codes_v >= 3].sum() / n) if n else np.nan
+                scal[f"agree.{ti.item}.{g}"] = (float(wc[codes_v >= 3].sum() / wsum)
+                                                if wsum > 0 else np.nan)
                 scal[f"mean.{ti.item}.{g}"] = mean
                 scal[f"sd.{ti.item}.{g}"] = sd
                 add("3", ti.item, "mean", g, np.nan, np.nan, n, mean)
