@@ -65,3 +65,45 @@ def test_table_cells_parse_signs_and_stars():
     t9 = table_cells("table9")
     nh = t9[(t9.regressor == "northeast") & t9.column.str.startswith("US")]
     assert list(nh.sign) == [-1] * 4 and set(nh.stars) <= {"**", "***"}
+
+
+def _matches(value: float, pattern: str) -> bool:
+    """Does ``value`` (2 decimals) fit a printed cell such as '-0.?0**' ('?' = digit 1-9)?"""
+    body = pattern.split()[0].rstrip("*")
+    negative = body.startswith(("-", "\u2013"))
+    body = body.lstrip("-\u2013")
+    text = f"{abs(value):.2f}"
+    if len(text) != len(body):
+        return False
+    for c, p in zip(text, body, strict=True):
+        if (p == "?" and c in "0.") or (p != "?" and c != p):
+            return False
+    return value == 0 or (value < 0) == negative
+
+
+def test_generator_coefficients_fit_every_printed_cell():
+    """Every Table 7 coefficient and every employment-equation coefficient of the
+    generator has the printed sign and digit pattern (so the magnitude class) of its cell."""
+    d = assumption_defaults()
+    bad = [(r.regressor, r.column, d[f"t7.{r.regressor}.{r.column}"], r.pattern)
+           for r in table_cells("table7").itertuples()
+           if not _matches(d[f"t7.{r.regressor}.{r.column}"], r.pattern)]
+    names = {"in_china": "years_in_china", "age": "age_decades"}
+    for r in table_cells("table9").itertuples():
+        if r.column == "2SPLS":
+            v = d[f"job.{names.get(r.regressor, r.regressor)}"]
+            if not _matches(v, r.pattern):
+                bad.append((r.regressor, r.column, v, r.pattern))
+    assert bad == []
+    assert _matches(0.41, "0.??***") and not _matches(0.40, "0.??***")
+    assert _matches(-1.05, "-?.0?***") and not _matches(1.05, "-?.0?***")
+
+
+def test_experiential_ordering_follows_the_text():
+    """sec. V: foodaid has the largest experiential coefficient in 6 of 7 regressions,
+    death in concentrate."""
+    d = assumption_defaults()
+    exp = ["foodaid", "camp", "arrest", "trafficking", "death"]
+    for item in ["anxious", "fear", "fearfamily", "anger", "concentrate", "attain", "hope"]:
+        top = max(exp, key=lambda r, item=item: d[f"t7.{r}.{item}"])
+        assert top == ("death" if item == "concentrate" else "foodaid"), item
