@@ -116,6 +116,8 @@ def test_null_effects_zero_the_experiential_paths():
         ({"targets": {"female": 1.5}}, "female"),
         ({"selection": {"or_urban": -1}}, "or_urban"),
         ({"effects": "maybe"}, "effects"),
+        ({"assumptions": {"items.anger.shares": [0.5, 0.5, 0.5, 0.5]}}, "items.anger.shares"),
+        ({"assumptions": {"church_tie.share": 1.5}}, "church_tie.share"),
     ],
 )
 def test_bad_config_names_the_key(data, key):

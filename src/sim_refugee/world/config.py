@@ -47,7 +47,14 @@ class WorldConfig(BaseModel):
                     f"assumption {key!r}: set the selection strength with "
                     f"selection.{key.split('.', 1)[1]} instead"
                 )
-        resolve_assumptions(v)  # raises, naming the unknown or malformed key
+        values = resolve_assumptions(v)  # raises, naming the unknown or malformed key
+        for key in v:
+            if key.endswith(".shares"):
+                shares = values[key]
+                if min(shares) < 0 or abs(sum(shares) - 1.0) > 1e-6:
+                    raise ValueError(f"assumption {key!r} must be non-negative shares summing to 1")
+            elif ".share" in key and not 0.0 <= values[key] <= 1.0:
+                raise ValueError(f"assumption {key!r} must be a share in [0, 1]")
         return v
 
     @field_validator("targets")
