@@ -114,3 +114,17 @@ def test_existing_run_needs_resume(tmp_path: Path, capsys) -> None:
     p.write_text(GOOD.replace("root_seed = 1", "root_seed = 2"))
     assert main(["run", str(p), "--out", str(out), "--resume", "--no-progress"]) == 2
     assert "different config" in capsys.readouterr().err
+
+
+def test_unreachable_scheduler(tmp_path: Path, capsys, monkeypatch) -> None:
+    import sim_refugee.engine.backends as backends
+
+    monkeypatch.setattr(backends, "SCHEDULER_TIMEOUT", "2s")
+    p = tmp_path / "t.toml"
+    p.write_text(GOOD)
+    out = tmp_path / "out"
+    code = main(["run", str(p), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9",
+                 "--no-progress"])
+    assert code == 2
+    assert "backend.scheduler" in capsys.readouterr().err
+    assert not out.exists()

@@ -24,6 +24,7 @@ from sim_refugee.engine.tasks import TaskSpec, execute_task
 from sim_refugee.errors import UserInputError
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+SCHEDULER_TIMEOUT = "20s"  # how long to try to reach a --scheduler address
 
 
 def _pair(spec: TaskSpec) -> tuple[TaskSpec, xr.Dataset]:
@@ -89,7 +90,14 @@ class DaskBackend:
             ) from exc
         self._cluster: Any = None
         if scheduler:
-            self.client = Client(scheduler)
+            try:
+                self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise UserInputError(
+                    f"config key 'backend.scheduler': cannot reach dask scheduler "
+                    f"{scheduler!r} ({exc})",
+                    key="backend.scheduler",
+                ) from exc
         elif cluster is not None:
             self._cluster = make_jobqueue_cluster(cluster)
             self._cluster.scale(jobs=cluster.jobs)
