@@ -135,13 +135,14 @@ def solver_targets(specs: list[MarginSpec], a: dict) -> dict:
 def evaluate_margins(cols: Cols | pd.DataFrame, w: np.ndarray, specs: list[MarginSpec]) -> np.ndarray:
     """The ``w``-weighted value of every margin (shares in groups; weighted medians).
 
-    Works on the generator's integer-coded columns (one bincount per variable and group)
+    Works on the generator's integer-coded columns (one bincount per variable over
+    level x gender)
     and on a population frame with string labels.
     """
     female = np.asarray(cols["female"]).astype(bool)
     masks = {"all": slice(None), "female": female, "male": ~female}
     sums = {g: float(np.sum(w[m])) for g, m in masks.items()}
-    cache: dict[tuple[str, str], np.ndarray] = {}
+    cache: dict[str, np.ndarray] = {}
     out = np.empty(len(specs))
     for i, s in enumerate(specs):
         x = np.asarray(cols[s.variable])
@@ -156,11 +157,16 @@ def evaluate_margins(cols: Cols | pd.DataFrame, w: np.ndarray, specs: list[Margi
             level = s.level
             if s.variable in CATEGORIES:
                 level = CATEGORIES[s.variable].index(level)
-            key = (s.variable, s.group)
-            if key not in cache:
-                cache[key] = np.bincount(x[m].astype(np.int64), weights=w[m])
-            counts = cache[key]
-            out[i] = (counts[level] if level < len(counts) else 0.0) / sums[s.group]
+            if s.variable not in cache:  # one pass per variable: weight by (level, gender)
+                cache[s.variable] = np.bincount(
+                    x.astype(np.int64) * 2 + female, weights=w).reshape(-1, 2)
+            counts = cache[s.variable]
+            if level >= len(counts):
+                out[i] = 0.0
+            else:
+                c = counts[level]
+                num = c.sum() if s.group == "all" else c[1 if s.group == "female" else 0]
+                out[i] = num / sums[s.group]
         else:
             out[i] = np.sum(w[m], where=x[m] == s.level) / sums[s.group]
     return out
