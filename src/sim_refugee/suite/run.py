@@ -156,76 +156,96 @@ def _failed(spec: ModelSpec, status: str, message: str, nobs: float = np.nan) ->
     return _Fit(nan, nan.copy(), nan.copy(), nobs, status, message)
 
 
-def _from_results(spec: ModelSpec, res, nobs: float, rename: dict | None = None) -> _Fit:
+def _from_results(spec: ModelSpec, res, nobs: float) -> _Fit:
     """Align a results object's params/bse/pvalues on the spec's terms (NaN if absent)."""
-    rename = rename or {}
-    params = res.params.rename(index=rename)
-    bse = res.bse.rename(index=rename)
-    pvals = res.pvalues.rename(index=rename)
-    terms = list(spec.terms)
-    status = str(getattr(res, "status", "ok"))
-    est = params.reindex(terms).to_numpy(dtype=float)
-    se = bse.reindex(terms).to_numpy(dtype=float)
-    p = pvals.reindex(terms).to_numpy(dtype=float)
-    return _Fit(est, se, p, float(nobs), status, str(getattr(res, "status_message", "") or ""),
-                float(getattr(res, "llf", np.nan)))
+    idx = res.params.index.get_indexer(list(spec.terms))
+    ok = idx >= 0
+
+    def pick(series) -> np.ndarray:
+        vals = np.asarray(series, dtype=float)
+        return np.where(ok, vals[np.where(ok, idx, 0)], np.nan)
+
+    return _Fit(pick(res.params), pick(res.bse), pick(res.pvalues), float(nobs),
+                str(getattr(res, "status", "ok")),
+                str(getattr(res, "status_message", "") or ""), float(getattr(res, "llf", np.nan)))
 
 
-def _complete(frame: pd.DataFrame, cols: list[str], extra: dict[str, np.ndarray]) -> np.ndarray:
-    """Boolean mask of rows complete on ``cols`` and on the extra arrays (weights, groups)."""
-    mask = frame[cols].notna().all(axis=1).to_numpy().copy()
-    for arr in extra.values():
-        if arr is not None:
-            mask &= np.asarray(pd.notna(arr))
-    return mask
+class _Data:
+    """The regressor frame as one float matrix with a name -> column map: the per-model
+    subsetting, completeness masks and checks below run in numpy (pandas indexing cost
+    more than the fits themselves at n = 1,346)."""
+
+    def __init__(self, frame: pd.DataFrame, w: np.ndarray | None, g: np.ndarray | None):
+        self.arr = frame.to_numpy(dtype=float)
+        self.pos = {c: i for i, c in enumerate(frame.columns)}
+        self.w, self.g = w, g
+        ok = np.ones(len(frame), dtype=bool)
+        if w is not None:
+            ok &= ~np.isnan(w)
+        if g is not None:
+            ok &= np.asarray(pd.notna(g))
+        self.extra_ok = ok
+
+    def complete(self, names: list[str], use_extra: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(row positions, matrix) of the rows complete on ``names`` (and weights/groups)."""
+        sub = self.arr[:, [self.pos[c] for c in names]]
+        mask = ~np.isnan(sub).any(axis=1)
+        if use_extra:
+            mask &= self.extra_ok
+        return np.flatnonzero(mask), sub[mask]
 
 
-def _varying(x: pd.DataFrame) -> list[str]:
-    """Columns of ``x`` that are not constant: a constant regressor is dropped before the
-    fit (as Stata drops it), its row reported as NaN, so one empty category in a small
-    sample does not lose the whole model."""
-    arr = x.to_numpy()
-    keep = (arr.max(axis=0) > arr.min(axis=0)) if len(arr) else np.zeros(arr.shape[1], bool)
-    return [c for c, k in zip(x.columns, keep, strict=True) if k]
+def _varying(x: np.ndarray) -> np.ndarray:
+    """Boolean mask of the non-constant columns of ``x``: a constant regressor is dropped
+    before the fit (as Stata drops it), its row reported as NaN, so one empty category in
+    a small sample does not lose the whole model."""
+    if len(x) == 0:
+        return np.zeros(x.shape[1], dtype=bool)
+    return x.max(axis=0) > x.min(axis=0)
 
 
-def _drop_separating(d: pd.DataFrame, endog: str, exog: list[str]) -> tuple[pd.DataFrame, list[str], str]:
+def _drop_separating(y: np.ndarray, x: np.ndarray, names: list[str], endog: str
+                     ) -> tuple[np.ndarray, np.ndarray, str]:
     """Stata's rule for a binary outcome: a 0/1 regressor whose 1s (or 0s) all have the
     same outcome predicts it perfectly (the MLE does not exist); drop those rows and the
     regressor, as ``probit`` does ("x != 0 predicts failure perfectly"). The term's row
-    is then NaN; the note goes to the model's message."""
+    is then NaN; the note goes to the model's message. Returns (row mask, column mask,
+    note)."""
     notes = []
-    y = d[endog].to_numpy()
-    keep_rows = np.ones(len(d), dtype=bool)
-    kept = []
-    for col in exog:
-        x = d[col].to_numpy()
-        if not np.isin(x, (0.0, 1.0)).all():
-            kept.append(col)
+    keep_rows = np.ones(len(y), dtype=bool)
+    keep_cols = np.ones(x.shape[1], dtype=bool)
+    for j, col in enumerate(names):
+        xj = x[:, j]
+        if not np.isin(xj, (0.0, 1.0)).all():
             continue
-        dropped = False
         for v in (1.0, 0.0):
-            sel = keep_rows & (x == v)
+            sel = keep_rows & (xj == v)
             if sel.any() and np.ptp(y[sel]) == 0:
                 keep_rows &= ~sel
+                keep_cols[j] = False
                 notes.append(f"{col}=={v:g} predicts {endog}={y[sel][0]:g} perfectly; "
                              f"{col} and {int(sel.sum())} rows dropped")
-                dropped = True
                 break
-        if not dropped:
-            kept.append(col)
-    return d.loc[keep_rows], kept, "; ".join(notes)
+    return keep_rows, keep_cols, "; ".join(notes)
 
 
-def _collapse(d: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Unique rows of ``d`` and their counts (frequency weights).
+def _collapse(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique rows of ``m`` and their counts (frequency weights).
 
     Fitting the unique rows with frequency weights and the NON-robust (inverse weighted
     Hessian) covariance gives exactly the unweighted MLE and its SEs; on a population
     with discrete regressors it is many times faster. Used by the census fit.
     """
-    grouped = d.groupby(list(d.columns), sort=False, observed=True).size()
-    return grouped.index.to_frame(index=False), grouped.to_numpy(dtype=float)
+    uniq, counts = np.unique(m, axis=0, return_counts=True)
+    return uniq, counts.astype(float)
+
+
+def _frames(y: np.ndarray, x: np.ndarray, endog: str, names: list[str], const: bool = False):
+    """The (endog Series, exog DataFrame) the estimators take."""
+    exog = pd.DataFrame(x, columns=names)
+    if const:
+        exog["const"] = 1.0
+    return pd.Series(y, name=endog), exog
 
 
 def _warm_start(model, base) -> np.ndarray | None:
@@ -239,74 +259,83 @@ def _warm_start(model, base) -> np.ndarray | None:
     return np.array([float(base.params.get(n, 0.0)) for n in names])
 
 
-def _fit_snp(spec, X, w, g, order, collapse=False, base=None) -> tuple[_Fit, object]:
+def _fit_snp(spec, D: _Data, order, collapse=False, base=None) -> tuple[_Fit, object]:
     from sim_refugee.estimators import SNPOrderedProbit
 
-    cols = [spec.endog, *spec.exog]
-    mask = _complete(X, cols, {"w": w, "g": g})
-    d = X.loc[mask]
-    if len(d) == 0:
+    rows, m = D.complete([spec.endog, *spec.exog])
+    if len(rows) == 0:
         return _failed(spec, "failed", "no complete rows", 0), None
-    cols = [spec.endog, *_varying(d[list(spec.exog)])]
+    keep = _varying(m[:, 1:])
+    names = [n for n, k in zip(spec.exog, keep, strict=True) if k]
+    m = m[:, np.concatenate([[True], keep])]
     if collapse:
-        d, fw = _collapse(d[cols])
-        model = SNPOrderedProbit(d[spec.endog].astype(int), d[cols[1:]], order=order,
-                                 weights=fw)
+        m, fw = _collapse(m)
+        y, x = _frames(m[:, 0].astype(int), m[:, 1:], spec.endog, names)
+        model = SNPOrderedProbit(y, x, order=order, weights=fw)
         res = model.fit(cov_type="nonrobust", start_params=_warm_start(model, base))
         return _from_results(spec, res, fw.sum()), res
+    y, x = _frames(m[:, 0].astype(int), m[:, 1:], spec.endog, names)
     model = SNPOrderedProbit(
-        d[spec.endog].astype(int), d[cols[1:]], order=order,
-        weights=None if w is None else w[mask],
-        groups=None if g is None else g[mask],
+        y, x, order=order,
+        weights=None if D.w is None else D.w[rows],
+        groups=None if D.g is None else D.g[rows],
     )
     res = model.fit(start_params=_warm_start(model, base))
-    return _from_results(spec, res, len(d)), res
+    return _from_results(spec, res, len(rows)), res
 
 
-def _fit_probit(spec, X, w, g, collapse=False) -> _Fit:
+def _fit_probit(spec, D: _Data, collapse=False) -> _Fit:
     from sim_refugee.estimators import Probit
 
-    cols = [spec.endog, *spec.exog]
-    mask = _complete(X, cols, {"w": w, "g": g})
-    d = X.loc[mask]
-    if len(d) == 0:
+    rows, m = D.complete([spec.endog, *spec.exog])
+    if len(rows) == 0:
         return _failed(spec, "failed", "no complete rows", 0)
-    d, kept, note = _drop_separating(d, spec.endog, _varying(d[list(spec.exog)]))
-    rows = d.index.to_numpy()  # X has a RangeIndex: labels are positions
-    cols = [spec.endog, *_varying(d[kept])]
+    keep = _varying(m[:, 1:])
+    names = [n for n, k in zip(spec.exog, keep, strict=True) if k]
+    m = m[:, np.concatenate([[True], keep])]
+    keep_rows, keep_cols, note = _drop_separating(m[:, 0], m[:, 1:], names, spec.endog)
+    rows, m = rows[keep_rows], m[keep_rows]
+    keep = keep_cols & _varying(m[:, 1:])
+    names = [n for n, k in zip(names, keep, strict=True) if k]
+    m = m[:, np.concatenate([[True], keep])]
     if collapse:
-        d, fw = _collapse(d[cols])
-        exog = d[cols[1:]].assign(const=1.0)
-        res = Probit(d[spec.endog], exog, weights=fw).fit(cov_type="nonrobust")
+        m, fw = _collapse(m)
+        y, x = _frames(m[:, 0], m[:, 1:], spec.endog, names, const=True)
+        res = Probit(y, x, weights=fw).fit(cov_type="nonrobust")
         return _note(_from_results(spec, res, fw.sum()), note)
-    exog = d[cols[1:]].assign(const=1.0)
+    y, x = _frames(m[:, 0], m[:, 1:], spec.endog, names, const=True)
     res = Probit(
-        d[spec.endog], exog,
-        weights=None if w is None else w[rows],
-        groups=None if g is None else g[rows],
+        y, x,
+        weights=None if D.w is None else D.w[rows],
+        groups=None if D.g is None else D.g[rows],
     ).fit()
-    return _note(_from_results(spec, res, len(d)), note)
+    return _note(_from_results(spec, res, len(rows)), note)
 
 
-def _fit_2spls(X) -> tuple[_Fit, _Fit]:
+def _fit_2spls(D: _Data) -> tuple[_Fit, _Fit]:
+    """Always unweighted (the estimator takes no weights): weights/groups are ignored."""
     from sim_refugee.estimators import TwoStageProbitLS
 
     job, psych = MODELS["t9_2spls_job"], MODELS["t9_2spls_psych"]
     x_job = list(job.exog[1:])  # without the endogenous avgpsych
     x_psych = list(psych.exog[1:])  # without the endogenous job
-    cols = list(dict.fromkeys(["avgpsych", "job", *x_job, *x_psych]))
-    d = X.loc[X[cols].notna().all(axis=1)]
-    if len(d) == 0:
+    xs = list(dict.fromkeys(x_job + x_psych))
+    rows, m = D.complete(["avgpsych", "job", *xs], use_extra=False)
+    if len(rows) == 0:
         return (_failed(job, "failed", "no complete rows", 0),
                 _failed(psych, "failed", "no complete rows", 0))
-    d, kept, note = _drop_separating(d, "job", list(dict.fromkeys(x_job + x_psych)))
-    keep = set(_varying(d[kept]))
+    keep_rows, keep_cols, note = _drop_separating(m[:, 1], m[:, 2:], xs, "job")
+    m = m[keep_rows]
+    keep = keep_cols & _varying(m[:, 2:])
+    kept = {n for n, k in zip(xs, keep, strict=True) if k}
+    x = pd.DataFrame(m[:, 2:], columns=xs)
     res = TwoStageProbitLS(
-        d["avgpsych"], d["job"].astype(int),
-        d[[c for c in x_psych if c in keep]], d[[c for c in x_job if c in keep]],
+        pd.Series(m[:, 0], name="avgpsych"), pd.Series(m[:, 1].astype(int), name="job"),
+        x[[c for c in x_psych if c in kept]], x[[c for c in x_job if c in kept]],
     ).fit()
-    return (_note(_from_results(job, res.binary, len(d)), note),
-            _note(_from_results(psych, res.continuous, len(d)), note))
+    n = len(m)
+    return (_note(_from_results(job, res.binary, n), note),
+            _note(_from_results(psych, res.continuous, n), note))
 
 
 def _guard(fn, spec_or_specs, *args):
@@ -396,8 +425,8 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse) 
     tables, tests, scal = descriptive_tables(sample, w)
     timings["tables"] = time.perf_counter() - t0
 
-    X = regressor_frame(sample).reset_index(drop=True)
     g = None if cluster is None else sample[cluster].to_numpy()
+    D = _Data(regressor_frame(sample), w, g)
     fits: dict[str, _Fit] = {}
     base_results: dict[str, object] = {}
     for stage, prefix in (("snp", "t7_"), ("snp_variants", "t7ne_"), ("snp_variants", "t7yr_")):
@@ -409,7 +438,7 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse) 
                 fits[spec.name] = _failed(spec, "skipped", "include_variants=False")
                 continue
             base = base_results.get(spec.endog) if spec.variant else None
-            out = _guard(_fit_snp, spec, spec, X, w, g, snp_order, collapse, base)
+            out = _guard(_fit_snp, spec, spec, D, snp_order, collapse, base)
             fit, res = out if isinstance(out, tuple) else (out, None)
             fits[spec.name] = fit
             if prefix == "t7_":
@@ -420,12 +449,12 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse) 
 
     t0 = time.perf_counter()
     pair = (MODELS["t9_2spls_job"], MODELS["t9_2spls_psych"])
-    fits["t9_2spls_job"], fits["t9_2spls_psych"] = _guard(_fit_2spls, pair, X)
+    fits["t9_2spls_job"], fits["t9_2spls_psych"] = _guard(_fit_2spls, pair, D)
     timings["2spls"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     for spec in MODEL_SPECS:
         if spec.family == "probit":
-            fits[spec.name] = _guard(_fit_probit, spec, spec, X, w, g, collapse)
+            fits[spec.name] = _guard(_fit_probit, spec, spec, D, collapse)
     timings["probit"] = time.perf_counter() - t0
 
     estimates = _assemble(fits)

@@ -117,7 +117,7 @@ class ModelSpec:
     """One model of the suite: its name, family, outcome and regressors (paper order)."""
 
     name: str
-    family: str  # 'snp' | 'probit' | '2spls'
+    family: str  # 'snp' | 'snp_std' (derived from the t7_ fit) | 'probit' | '2spls'
     endog: str
     exog: tuple[str, ...]
     table: str
