@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Run one study end to end and keep its small outputs under results/<name>/:
+#   analysis/run_study.sh experiments/<name>.toml [extra `sim-refugee run` flags]
+# Steps: run (into runs/<name>, chunk files stay there), collect (done by run),
+# diagnose, report, then copy manifest.json, results.nc, diagnostics.{nc,csv,md},
+# report/ and a provenance.json (git commit, dirty files, wall time, host cores) into
+# results/<name>/. The chunks are not kept (results.nc holds every replication).
+set -euo pipefail
+cfg="$1"; shift || true
+name="$(basename "$cfg" .toml)"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+run="${RUNS_DIR:-$root/runs}/$name"
+keep="$root/results/$name"
+start=$(date +%s)
+started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+sim-refugee run "$cfg" --out "$run" --no-progress "$@"
+sim-refugee diagnose "$run"
+end=$(date +%s)
+mkdir -p "$keep"
+cp "$run/manifest.json" "$run/diagnostics.md" "$keep/"
+# results.nc and diagnostics.nc re-encoded with zlib (same values, smaller files; xarray
+# and sim_refugee.engine.storage.open_results read them as they are); CSV gzipped.
+python3 "$root/analysis/keep_compressed.py" "$run" "$keep"
+cp "$cfg" "$keep/config.toml"
+python3 - "$keep" "$start" "$end" "$started_at" "$root" <<'PY'
+import json, os, subprocess, sys
+keep, start, end, started_at, root = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+git = lambda *a: subprocess.run(["git", "-C", root, *a], capture_output=True, text=True).stdout.strip()
+man = json.load(open(os.path.join(keep, "manifest.json")))
+prov = {
+    "config": os.path.join("results", os.path.basename(keep), "config.toml"),
+    "root_seed": man["root_seed"],
+    "replications": man["replications"],
+    "populations": man["populations"],
+    "conditions": len(man["conditions"]),
+    "designs": man["designs"],
+    "population_size": man["config"].get("world", {}).get("size"),
+    "package_version": man["versions"].get("sim_refugee"),
+    "versions": man["versions"],
+    "git_commit": git("rev-parse", "HEAD"),
+    "git_dirty_files_under_src": [l[3:] for l in git("status", "--porcelain", "src").splitlines()],
+    "started_at": started_at,
+    "wall_seconds_run_and_diagnose": end - start,
+    "engine_compute_seconds": man.get("summary", {}).get("seconds"),
+    "backend": man.get("backend"),
+    "cpu_count": os.cpu_count(),
+    "load_average_at_end": os.getloadavg(),
+}
+json.dump(prov, open(os.path.join(keep, "provenance.json"), "w"), indent=2)
+PY
+sim-refugee report "$keep"
+echo "kept: $keep ($(du -sh "$keep" | cut -f1))"
