@@ -405,8 +405,8 @@ CLAIMS: tuple[Claim, ...] = (
        "across genders",
        "chi-square of arrest x gender p >= 0.05", lambda e: e.s("chi2_p.arrest") >= ALPHA),
     _C("women_more_arrest_fear", "sec. IV, Table 4",
-       "women were more likely to cite fear of arrest; men were more concerned about their "
-       "residence",
+       "as shown in table 4, women are more likely to trace their anxiety to fear of arrest "
+       "than men, who show more concern with respect to their residence",
        "Table 4: arrest share higher for women, home share higher for men (needs an "
        "'anxiety_reason' column, which the world does not have: not evaluable)", _arrest_fear),
     _C("sk_most_preferred", "sec. VI, Table 8",
