@@ -86,25 +86,38 @@ def test_same_seed_same_sample(world_pop):
     assert len(set(a["person_id"]) & set(c["person_id"])) < 100
 
 
-def test_expected_sample_approximation_by_repeated_draws(world_pop):
-    """Mean of 40 draws of n = 1,000 vs the reach-weighted expectation used by calibration.
-    MC SE of a share over 40,000 interviews <= sqrt(0.25/40000) = 0.0025 (for gender
-    subgroups ~0.0035); tolerance 4 SE + 0.004, the allowance being the without-
-    replacement depletion the first-order formula ignores (sampling fraction ~2% per
-    site here; measured at ~0.003-0.006 at 4%)."""
+def test_expected_sample_by_large_draws(world_pop):
+    """The expected sample used by calibration (successive-sampling inclusion
+    probabilities, world.reach.expected_sample_weights) against the design's actual
+    draws at a large n: 3 draws of n = 20,000 from 60,000 (a third of each catchment, so
+    depletion matters: the n << N formula is off by ~0.03 for urban_china here).
+    MC SE of a share over 60,000 interviews <= sqrt(0.25/60000) = 0.002 (less: without
+    replacement); tolerance 4 SE + 0.002 for the approximation of pi."""
+    from sim_refugee.world.reach import expected_sample_weights
+
     params = DESIGN.Params()
     state = DESIGN.prepare(world_pop, params, None)
-    w = quota_weights(world_pop, ReachParams())
+    d = assumption_defaults()
+    quotas = {s: d[f"site.share.{s}"] for s in SITES}
+    r = reach_propensity(world_pop, ReachParams())
+    w = expected_sample_weights(r, world_pop["home_site"], quotas, 20_000)
+    w_limit = expected_sample_weights(r, world_pop["home_site"], quotas, None)
     cols = {"female": ("female", 1), "elementary": ("educ", "elementary"), "job": ("job", 1),
             "urban_china": ("urban_china", 1), "us": ("dest", "united_states"),
             "northeast": ("northeast", 1), "church": ("church_tie", 1)}
-    expected = {k: float(np.sum(w * (world_pop[c] == lv))) for k, (c, lv) in cols.items()}
-    draws = [DESIGN.draw(world_pop, state, 1000, params, rng_for(3, "sample", 0, r))
-             for r in range(40)]
-    allrows = pd.concat(draws)
+    draws = pd.concat([DESIGN.draw(world_pop, state, 20_000, params, rng_for(3, "sample", 0, r))
+                       for r in range(3)])
     for k, (c, lv) in cols.items():
-        got = (allrows[c] == lv).mean()
-        assert abs(got - expected[k]) < 4 * 0.0025 + 0.004, (k, got, expected[k])
+        y = (world_pop[c] == lv).to_numpy()
+        got = (draws[c] == lv).mean()
+        assert abs(got - np.sum(w * y)) < 4 * 0.002 + 0.002, (k, got, np.sum(w * y))
+    y = world_pop["urban_china"].to_numpy()
+    assert np.sum(w_limit * y) - np.sum(w * y) > 0.01  # depletion is real at this n
+    # the true_incl_prob column is the same pi
+    one = DESIGN.draw(world_pop, state, 20_000, params, rng_for(3, "sample", 0, 9))
+    pi = w * 20_000
+    np.testing.assert_allclose(one["true_incl_prob"], pi[one["person_id"].to_numpy()],
+                               rtol=1e-6)
 
 
 def test_selection_channels_shift_the_sample(world_pop):

@@ -11,8 +11,8 @@ weighted sampling without replacement; numpy's ``choice(replace=False, p=...)`` 
 sequential and slow for large n).
 
 Inclusion probabilities are unknown to the analyst: ``incl_prob`` and ``weight`` are NaN;
-``true_incl_prob`` holds the first-order approximation n_s reach_i / R_s (capped at 1)
-for diagnostics only. Survey artefacts (duplicates, memorised answers, nonresponse,
+``true_incl_prob`` holds the successive-sampling approximation 1 - exp(-lam_s reach_i)
+(``world.reach.successive_sampling_pi``) for diagnostics only. Survey artefacts (duplicates, memorised answers, nonresponse,
 interviewer effects) are applied at the end through ``designs.artefacts`` when present.
 """
 
@@ -32,8 +32,11 @@ from sim_refugee.world.reach import (
     REACH_COLUMNS,
     SITES,
     ReachParams,
+    allocate_interviews,
+    largest_remainder,
     reach_propensity,
     site_codes,
+    successive_sampling_pi,
 )
 
 try:  # the artefacts module is another part's; the hook is optional
@@ -88,20 +91,6 @@ class PaperState:
     interviewers: np.ndarray  # interviewers per site, aligned with SITES
 
 
-def _largest_remainder(total: int, shares: np.ndarray, minimum: int = 0) -> np.ndarray:
-    """Integers summing to ``total``, proportional to ``shares`` (Hamilton's method)."""
-    shares = np.asarray(shares, float) / np.sum(shares)
-    base = np.full(len(shares), minimum, dtype=np.int64)
-    rest = total - base.sum()
-    raw = shares * rest
-    out = base + np.floor(raw).astype(np.int64)
-    short = total - out.sum()
-    if short > 0:
-        order = np.argsort(-(raw - np.floor(raw)), kind="stable")
-        out[order[:short]] += 1
-    return out
-
-
 class PaperDesign:
     """Site-based convenience sampling with reach-proportional selection."""
 
@@ -119,7 +108,7 @@ class PaperDesign:
         quotas = params.site_quota or pop.attrs.get("site_quotas") or _default_quotas()
         q = np.array([float(quotas.get(s, 0.0)) for s in SITES])
         q = q / q.sum()
-        inter = _largest_remainder(params.n_interviewers, np.where(q > 0, q, 0.0), minimum=0)
+        inter = largest_remainder(params.n_interviewers, np.where(q > 0, q, 0.0), minimum=0)
         inter = np.where((q > 0) & (inter == 0), 1, inter)
         return PaperState(reach_propensity(pop, reach_p), site_codes(pop["home_site"]), q, inter)
 
@@ -135,7 +124,7 @@ class PaperDesign:
         if n > avail.sum():
             raise UserInputError(
                 f"n={n} exceeds the {avail.sum()} people the paper design can reach", key="n")
-        n_site = self._allocate(n, state.quotas, avail)
+        n_site = allocate_interviews(n, state.quotas, avail)
         keys = np.full(len(pop), -np.inf)
         u = rng.random(int(reachable.sum()))
         keys[reachable] = np.log(u) / state.reach[reachable]  # larger key = drawn earlier
@@ -151,8 +140,8 @@ class PaperDesign:
             site_lab.append(np.full(k, SITES[s], dtype=object))
             n_int = max(int(state.interviewers[s]), 1)
             interviewer.append(first_id[s] + rng.permutation(k) % n_int)
-            r_s = state.reach[members].sum()
-            p_true.append(np.minimum(1.0, k * state.reach[top] / r_s))
+            pi = successive_sampling_pi(state.reach[members], int(k))
+            p_true.append(pi[np.searchsorted(members, top)])
         rows_a = np.concatenate(rows)
         sample = pop.iloc[rows_a].reset_index(drop=True).copy()
         sample["site"] = np.concatenate(site_lab)
@@ -164,26 +153,6 @@ class PaperDesign:
         if apply_artefacts is not None:
             sample = apply_artefacts(sample, pop, params.artefacts, rng)
         return sample
-
-    @staticmethod
-    def _allocate(n: int, quotas: np.ndarray, avail: np.ndarray) -> np.ndarray:
-        """Quota allocation of n over sites, capped by what each site can reach (the
-        overflow goes to the other sites in proportion to their quotas)."""
-        alloc = np.zeros(len(quotas), dtype=np.int64)
-        open_ = (quotas > 0) & (avail > 0)
-        remaining = n
-        while remaining > 0:
-            if not open_.any():  # only zero-quota sites left: use them by availability
-                open_ = avail - alloc > 0
-                share = (avail - alloc).astype(float)
-            else:
-                share = np.where(open_, quotas, 0.0)
-            add = _largest_remainder(remaining, share)
-            new = np.minimum(alloc + add, avail)
-            remaining = n - new.sum()
-            open_ &= new < avail
-            alloc = new
-        return alloc
 
 
 DESIGN = PaperDesign()

@@ -1,15 +1,19 @@
 """Calibration: intercepts such that the EXPECTED paper-design sample (or the population)
 reproduces the documented margins.
 
-Expected sample margin of y = sum_i omega_i y_i, omega from
-``reach.expected_sample_weights`` (quota_s x reach-share within site s): exact in the
-limit n << catchment size for sampling proportional to reach without replacement.
+Expected sample margin of y = sum_i omega_i y_i with omega_i = pi_i / n, pi_i the
+inclusion probability of person i in the paper design at sample size n (WorldConfig.
+calibration_n, default the paper's 1,346): site quotas, then successive sampling
+proportional to reach within site, pi_i = 1 - exp(-lam_s reach_i)
+(``reach.expected_sample_weights``; checked against repeated large-n draws). With n
+None (or a population with fewer than 2n reachable people) the n << N limit
+omega_i = quota_s reach_i / sum_{j in s} reach_j is used.
 Because reach depends on variables the calibration changes (distress, years in China,
 urban residence, ...), the solve is a fixed point: with omega held, every block's
 intercepts are solved exactly in causal order (weighted quantiles; multinomial constants
 by the share update), omega is recomputed from the new population, and so on until
-every margin is within ``calibration_tol`` under its own omega (Gauss-Seidel; typically
-3-6 sweeps).
+every margin is within ``calibration_tol`` under its own omega (Gauss-Seidel, first on a
+25,000-person prefix, then 2-3 sweeps on everyone).
 """
 
 from __future__ import annotations
@@ -28,7 +32,13 @@ from sim_refugee.world.model import (
     initial_theta,
     simulate,
 )
-from sim_refugee.world.reach import SITES, ReachParams, expected_sample_weights, reach_propensity
+from sim_refugee.world.reach import (
+    SITES,
+    ReachParams,
+    expected_sample_weights,
+    reach_propensity,
+    site_codes,
+)
 
 MAX_SWEEPS = 40
 #: calibrate first on this many people (any prefix of iid noise is a random subsample),
@@ -66,6 +76,7 @@ class CalibrationResult:
     theta: dict
     specs: list[MarginSpec] = field(default_factory=list)
     table: pd.DataFrame | None = None
+    sample_n: int | None = None  # the n the expected sample was computed at (None: limit)
 
 
 def margin_specs(a: dict, overrides: dict[str, float] | None = None) -> list[MarginSpec]:
@@ -177,16 +188,31 @@ def site_quotas(a: dict) -> dict[str, float]:
     return {s: float(a[f"site.share.{s}"]) for s in SITES}
 
 
-def sample_weights(cols: Cols | pd.DataFrame, reach: ReachParams, a: dict) -> np.ndarray:
-    """omega: each person's share of the expected paper-design sample."""
-    return expected_sample_weights(reach_propensity(cols, reach), cols["home_site"], site_quotas(a))
+def sample_weights(cols: Cols | pd.DataFrame, reach: ReachParams, a: dict,
+                   n: int | None = None) -> np.ndarray:
+    """omega: each person's share of the expected paper-design sample of size n
+    (None: the n << catchment limit). A population too small for n (fewer than 2n
+    reachable people) uses the limit formula instead: see ``effective_sample_n``."""
+    r = reach_propensity(cols, reach)
+    n = effective_sample_n(r, cols["home_site"], n)
+    return expected_sample_weights(r, cols["home_site"], site_quotas(a), n)
+
+
+def effective_sample_n(reach: np.ndarray, home_site, n: int | None) -> int | None:
+    """n, or None (the n << N limit) when fewer than 2n people are reachable: a tiny
+    test population cannot hold the paper's 1,346 interviews as a sample of itself."""
+    if n is None:
+        return None
+    reachable = int(np.count_nonzero((reach > 0) & (site_codes(home_site) >= 0)))
+    return n if reachable >= 2 * n else None
 
 
 def calibrate(
     z: Cols, a: dict, effects: str, mode: str, reach: ReachParams,
-    overrides: dict[str, float] | None = None, tol: float = 1e-3,
+    overrides: dict[str, float] | None = None, tol: float = 1e-3, sample_n: int | None = None,
 ) -> tuple[Cols, CalibrationResult]:
-    """Columns of the calibrated population and the calibration record."""
+    """Columns of the calibrated population and the calibration record (sample_n: the sample
+    size whose expected margins are calibrated; None: the n << N limit)."""
     specs = margin_specs(a, overrides)
     targets = solver_targets(specs, a)
     theta = initial_theta()
@@ -195,10 +221,10 @@ def calibrate(
     inner = tol / 5
     if mode == "none":
         cols = simulate(z, a, theta, effects, lambda: None, targets)
-        return cols, _result(mode, True, 0, cols, theta, specs, reach, a)
+        return cols, _result(mode, True, 0, cols, theta, specs, reach, a, sample_n)
     if mode == "population":  # weights fixed: one causal-order sweep solves every block
         cols = simulate(z, a, theta, effects, lambda: uniform, targets, inner)
-        res = _result(mode, True, 1, cols, theta, specs, reach, a)
+        res = _result(mode, True, 1, cols, theta, specs, reach, a, sample_n)
         tol_eff = max(tol, granularity(uniform))
         res.converged = res.max_error <= tol_eff
         if not res.converged:
@@ -211,21 +237,22 @@ def calibrate(
         sub_cols = simulate(sub, a, theta, effects, lambda: u_sub, targets, inner)
         # the prefix only needs to land near the fixed point: its own sampling noise
         # (~1/sqrt(25,000) ~ 0.006) dwarfs the final tolerance
+        n_sub = None if sample_n is None else max(1, round(sample_n * m / n))
         _sample_sweeps(sub, sub_cols, a, theta, effects, targets, specs, reach,
-                       max(tol, 0.004), inner)
+                       max(tol, 0.004), inner, n_sub)
         cols = simulate(z, a, theta, effects, lambda: None, targets)
     else:
         cols = simulate(z, a, theta, effects, lambda: uniform, targets, inner)
     cols, sweep, err, omega = _sample_sweeps(z, cols, a, theta, effects, targets, specs, reach,
-                                             tol, inner)
+                                             tol, inner, sample_n)
     tol_eff = max(tol, granularity(omega), small_population_floor(omega))
-    res = _result(mode, err <= tol_eff, sweep, cols, theta, specs, reach, a)
+    res = _result(mode, err <= tol_eff, sweep, cols, theta, specs, reach, a, sample_n)
     if not res.converged:
         raise _failure(res, reach, tol_eff)
     return cols, res
 
 
-def _sample_sweeps(z, cols, a, theta, effects, targets, specs, reach, tol, inner):
+def _sample_sweeps(z, cols, a, theta, effects, targets, specs, reach, tol, inner, n):
     """Gauss-Seidel sweeps until every solved margin is within tol under its own omega."""
     target_vals = np.array([s.value for s in specs])
     solved = np.array([s.solved for s in specs])
@@ -233,7 +260,7 @@ def _sample_sweeps(z, cols, a, theta, effects, targets, specs, reach, tol, inner
     sweep = 0
     while sweep < MAX_SWEEPS:
         sweep += 1
-        omega = sample_weights(cols, reach, a)
+        omega = sample_weights(cols, reach, a, n)
         if omega.sum() <= 0:
             raise CalibrationError("nobody is reachable by the paper design", key="selection")
         err = float(np.max(np.abs(evaluate_margins(cols, omega, specs) - target_vals)[solved]))
@@ -260,10 +287,10 @@ def granularity(w: np.ndarray) -> float:
     return float(2.0 * w.max() / w.sum() * 2.0)
 
 
-def _result(mode, converged, sweeps, cols, theta, specs, reach, a) -> CalibrationResult:
-    n = len(cols["female"])
-    uniform = np.full(n, 1.0 / n)
-    omega = sample_weights(cols, reach, a)
+def _result(mode, converged, sweeps, cols, theta, specs, reach, a, n) -> CalibrationResult:
+    size = len(cols["female"])
+    uniform = np.full(size, 1.0 / size)
+    omega = sample_weights(cols, reach, a, n)
     exp_s = evaluate_margins(cols, omega, specs) if omega.sum() > 0 else np.full(len(specs), np.nan)
     pop_m = evaluate_margins(cols, uniform, specs)
     table = pd.DataFrame({
@@ -276,7 +303,8 @@ def _result(mode, converged, sweeps, cols, theta, specs, reach, a) -> Calibratio
     ref = table["expected_sample"] if mode == "sample" else table["population"]
     gap = np.abs(ref - table["target"])[table["solved"]]
     max_err = float(np.nanmax(gap)) if mode != "none" else np.nan
-    return CalibrationResult(mode, converged, sweeps, max_err, theta, specs, table)
+    n_used = effective_sample_n(reach_propensity(cols, reach), cols["home_site"], n)
+    return CalibrationResult(mode, converged, sweeps, max_err, theta, specs, table, n_used)
 
 
 def _failure(res: CalibrationResult, reach: ReachParams, tol: float) -> CalibrationError:

@@ -110,7 +110,8 @@ def _calibration_report(args: argparse.Namespace) -> int:
     tab = tab.rename(columns={"expected_sample": "expected sample",
                               "population": "implied population"})
     print(f"calibration: mode={res.mode}, size={cfg.size}, effects={cfg.effects}, "
-          f"sweeps={res.sweeps}, max |error| of solved margins={res.max_error:.4f}")
+          f"expected sample at n={res.sample_n or 'n<<N limit'}, sweeps={res.sweeps}, "
+          f"max |error| of solved margins={res.max_error:.4f}")
     print(f"selection: {cfg.selection.model_dump()}")
     cols = ["name", "group", "target", "expected sample", "implied population", "solved"]
     print(tab[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))

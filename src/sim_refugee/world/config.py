@@ -26,6 +26,10 @@ class WorldConfig(BaseModel):
     targets: overrides of documented margins (targets/paper.yaml) by name, e.g. to
         calibrate the population to external margins.
     calibration_tol: largest accepted |expected margin - target| (proportion).
+    calibration_n: the sample size whose expected paper-design margins are calibrated
+        (1,346, the paper's; matters through without-replacement depletion of the most
+        reachable people); None = the n << catchment limit (also used when the
+        population has fewer than 2n reachable people).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -37,6 +41,7 @@ class WorldConfig(BaseModel):
     assumptions: dict[str, Any] = Field(default_factory=dict)
     targets: dict[str, float] = Field(default_factory=dict)
     calibration_tol: float = Field(0.001, gt=0, lt=0.05)
+    calibration_n: int | None = Field(1346, gt=0)
 
     @field_validator("assumptions")
     @classmethod

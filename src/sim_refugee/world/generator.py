@@ -35,7 +35,7 @@ def build_population_with_calibration(
     a = cfg.resolved_assumptions()
     z = draw_noise(cfg.size, ss)
     cols, res = calibrate(z, a, cfg.effects, cfg.calibration, cfg.selection, cfg.targets,
-                          cfg.calibration_tol)
+                          cfg.calibration_tol, cfg.calibration_n)
     del z
     cols["person_id"] = np.arange(cfg.size, dtype=np.int64)
     for var, labels in CATEGORIES.items():
