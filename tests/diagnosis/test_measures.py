@@ -172,7 +172,9 @@ def test_diagnose_cli_writes_tables(srs_run, tmp_path: Path) -> None:
     assert len(row) == 1 and 0.9 < row["value"].iloc[0] < 1.0
     md = (dest / "diagnostics.md").read_text()
     assert "| mean:y |" in md and "Paired design differences" in md
-    ds = xr.open_dataset(dest / "diagnostics.nc", engine="h5netcdf")
+    from sim_refugee.engine.storage import ENGINE
+
+    ds = xr.open_dataset(dest / "diagnostics.nc", engine=ENGINE)
     assert "mcse" in ds and ds.attrs["config_hash"]
     ds.close()
     assert main(["diagnose", str(tmp_path / "missing")]) == 2
