@@ -91,7 +91,11 @@ def main() -> None:
         be.close()
         rates[kind] = args.reps / dt
         results[kind] = out
-        print(f"{kind:>7}: {dt:8.1f} s  {rates[kind]:7.3f} reps/s", flush=True)
+        stage = {st: float(sum(ds["timings"].sel(stage=st).sum() for _, ds in out))
+                 for st in ("world", "prepare", "sample", "fit")}
+        busy = " ".join(f"{k} {v:.1f}" for k, v in stage.items())
+        print(f"{kind:>7}: {dt:8.1f} s  {rates[kind]:7.3f} reps/s  (summed stage seconds in "
+              f"workers: {busy})", flush=True)
 
     base = next(iter(results.values()))
     for kind, out in results.items():
@@ -104,6 +108,9 @@ def main() -> None:
                 print(f"ratio {kind}/serial: {rates[kind] / rates['serial']:.2f}x")
     if "loky" in rates and "dask" in rates:
         print(f"ratio dask/loky: {rates['dask'] / rates['loky']:.2f}")
+    import os
+
+    print(f"load average at the end: {os.getloadavg()}; cpus: {os.cpu_count()}")
 
 
 if __name__ == "__main__":
