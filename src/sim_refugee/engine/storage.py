@@ -160,6 +160,7 @@ def collect(out: str | Path, allow_partial: bool = False) -> Path:
                 parts = groups.get((ci, p, des), [])
                 if not parts:
                     problems.append(f"{conds[ci]}/p{p}/{des}: no chunks")
+                    rmax = max(rmax, want)
                     continue
                 ds = xr.concat(sorted(parts, key=lambda x: int(x.attrs["rep_start"])), "replication")
                 r = ds["replication"].values
@@ -172,7 +173,7 @@ def collect(out: str | Path, allow_partial: bool = False) -> Path:
                 for k in ("rep_start", "rep_stop"):
                     ds.attrs.pop(k, None)
                 merged[(ci, p, des)] = ds
-                rmax = max(rmax, int(r.max()) + 1)
+                rmax = max(rmax, int(r.max()) + 1, want)
     if problems and not allow_partial:
         raise UserInputError(
             f"{str(out)!r} is incomplete ({len(problems)} group(s), e.g. {problems[0]}); "
