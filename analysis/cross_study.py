@@ -95,7 +95,7 @@ def strength_panels(run: RunData, xkey: str, series_of: Callable[[dict[str, floa
                   claim_measure="reproduction_rate_all")
         tv = float(d["claim_value"].isel(condition=0, design=0)
                    .sel(claim=k, claim_measure="truth_rate"))
-        cpanels[f"{k} (in population: {'true' if tv == 1 else 'false'})"] = series(
+        cpanels[f"{k} [{'true' if tv == 1 else 'false'} in pop.]"] = series(
             lambda di, s=s: (s["claim_value"].values[di], s["claim_mcse"].values[di]))
     tpanels = {}
     res = run.results
@@ -105,8 +105,8 @@ def strength_panels(run: RunData, xkey: str, series_of: Callable[[dict[str, floa
         tpanels["coverage share, 35 T7 experiential terms"] = series(
             lambda di: (cov[0][0, di], cov[1][0, di]))
         for var in EXPERIENTIAL:
-            pw = per_replication_share(res, [f"t7_{it}:{var}" for it in T7_ITEMS], "power")
-            tpanels[f"{var}: share of 7 items with p < 0.05"] = series(
+            pw = per_replication_share(res, [f"t7_{it}:{var}" for it in T7_ITEMS], "positive")
+            tpanels[f"{var}: share of items b > 0, p < .05"] = series(
                 lambda di, pw=pw: (pw[0][0, di], pw[1][0, di]))
     return cpanels, tpanels
 
@@ -116,7 +116,7 @@ def null_world_figures(root: Path) -> list[Path]:
     _, swept, _ = design_strengths(run)
     xkey = next(k for k in swept if k.endswith("accept_by.foodaid"))
     skey = next(k for k in swept if k.endswith("accept_by.distress"))
-    cp, tp = strength_panels(run, xkey, lambda v: f"distress coef {v[skey]:+g}")
+    cp, tp = strength_panels(run, xkey, lambda v: f"distress selection D = {v[skey]:+g}")
     out = []
     xl = "exposure selection E (acceptance log-odds per foodaid, per death)"
     fig = sweep_figure(cp, xl, "reproduction rate",

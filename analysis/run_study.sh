@@ -25,7 +25,7 @@ cp "$cfg" "$keep/config.toml"
 python3 - "$keep" "$start" "$end" "$started_at" "$root" <<'PY'
 import json, os, subprocess, sys
 keep, start, end, started_at, root = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-git = lambda *a: subprocess.run(["git", "-C", root, *a], capture_output=True, text=True).stdout.strip()
+git = lambda *a: subprocess.run(["git", "-C", root, *a], capture_output=True, text=True).stdout
 man = json.load(open(os.path.join(keep, "manifest.json")))
 prov = {
     "config": os.path.join("results", os.path.basename(keep), "config.toml"),
@@ -37,8 +37,14 @@ prov = {
     "population_size": man["config"].get("world", {}).get("size"),
     "package_version": man["versions"].get("sim_refugee"),
     "versions": man["versions"],
-    "git_commit": git("rev-parse", "HEAD"),
-    "git_dirty_files_under_src": [l[3:] for l in git("status", "--porcelain", "src").splitlines()],
+    # SIM_REFUGEE_CODE_COMMIT: the run used a clean export of that commit (PYTHONPATH),
+    # not the working tree (see results/README.md); otherwise the checkout's state.
+    "code": ("clean export (git archive) of commit " + os.environ["SIM_REFUGEE_CODE_COMMIT"]
+             if os.environ.get("SIM_REFUGEE_CODE_COMMIT") else "working tree of the checkout"),
+    "git_commit": os.environ.get("SIM_REFUGEE_CODE_COMMIT") or git("rev-parse", "HEAD").strip(),
+    "git_dirty_files_under_src": [] if os.environ.get("SIM_REFUGEE_CODE_COMMIT") else
+        [ln[3:] for ln in git("status", "--porcelain", "src").splitlines()],
+    "python_path_of_sim_refugee": __import__("sim_refugee").__file__,
     "started_at": started_at,
     "wall_seconds_run_and_diagnose": end - start,
     "engine_compute_seconds": man.get("summary", {}).get("seconds"),

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_synthetic import (  # tests/report is on sys.path (pytest rootdir insertion)
+
+from sim_refugee.errors import UserInputError
+from sim_refugee.report import make_report, per_replication_share, sweep_axis
+from sim_refugee.report.data import load_run
+
+from .report_synthetic import (
     KEY_CLAIM,
     KEY_ERR,
     KEY_P,
@@ -17,10 +22,6 @@ from report_synthetic import (  # tests/report is on sys.path (pytest rootdir in
     table_rows,
     write_run,
 )
-
-from sim_refugee.errors import UserInputError
-from sim_refugee.report import make_report, per_replication_share, sweep_axis
-from sim_refugee.report.data import load_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 Z = 1.959963984540054
@@ -173,3 +174,16 @@ def test_cli_exit_codes(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert "does not exist" in err and str(tmp_path / "no") in err
     assert not (tmp_path / "no").exists()
+
+
+def test_positive_share_counts_sign_and_significance() -> None:
+    res = synthetic_results()
+    est = res["estimates"].values[0, 0, 0]  # c000 / paper: (rep, term, stat)
+    pos = (est[:, :2, 0] > 0) & (est[:, :2, 2] < 0.05)
+    mean, mcse, _ = per_replication_share(res, ["t7_anxious:foodaid", "t7_fear:foodaid"],
+                                          "positive")
+    assert mean[0, 0] == pytest.approx(pos.mean(axis=1).mean(), abs=1e-12)
+    # the key cell's p-values: 3 of 8 below 0.05, all with positive estimates (0.5 + err)
+    assert (est[:, 0, 0] > 0).all() and (KEY_P < 0.05).sum() == 3
+    with pytest.raises(ValueError, match="kind"):
+        per_replication_share(res, ["t7_anxious:foodaid"], "bogus")

@@ -252,7 +252,7 @@ class _Report:
                 tv = tr.values
                 tag = ("true" if np.all(tv == 1) else "false" if np.all(tv == 0)
                        else "mixed") if np.all(np.isfinite(tv)) else "NA"
-                panels[f"{k} (in population: {tag})"] = series(get)
+                panels[f"{k} [{tag} in pop.]"] = series(get)
             self.save(lambda panels=panels: F.sweep_figure(
                 panels, xl, "reproduction rate", f"Key claims reproduced, against {xl}"),
                 "sweep_claims.png",
@@ -267,15 +267,16 @@ class _Report:
                 ts = [f"t7_{it}:{var}" for it in T7_ITEMS if f"t7_{it}:{var}" in self.terms]
                 if not ts:
                     continue
-                pw = per_replication_share(res, ts, "power")
-                panels[f"{var}: share of 7 items with p < 0.05"] = series(
+                pw = per_replication_share(res, ts, "positive")
+                panels[f"{var}: share of items b > 0, p < .05"] = series(
                     lambda di, des, idx, pw=pw: (pw[0][idx, di], pw[1][idx, di]))
             self.save(lambda panels=panels: F.sweep_figure(
-                panels, xl, "share", f"Coverage and rejection, against {xl}", ncols=3),
+                panels, xl, "share", f"Coverage and rejection, against {xl}", ref=None,
+                ncols=3),
                 "sweep_terms.png",
                       "Per-replication share of Table 7 experiential terms covered (first "
-                      "panel; dashed = 0.95 would be nominal) and share of the seven items "
-                      f"in which each experiential variable is significant, against {xl}")
+                      "panel) and share of the seven items in which each experiential "
+                      f"variable is positive and significant (p < 0.05), against {xl}")
         if xkey == "sample.n" and len(groups) == 1:
             idx = list(range(len(self.conds)))
             for des in self.designs:

@@ -115,6 +115,9 @@ def per_replication_share(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-replication share of ``terms`` that cover (or reject), its mean and MCSE.
 
+    kind: "coverage" (|est - census| <= 1.96 se), "power" (p < 0.05) or "positive"
+    (est > 0 and p < 0.05, the direction of the paper's experiential claims).
+
     Averaging a measure over terms from the diagnosis would need the correlation
     between terms for an MCSE; computing the share within each replication first and
     then its mean over replications gives the MCSE directly (sd / sqrt(R)).
@@ -137,8 +140,10 @@ def per_replication_share(
         ind = (np.abs(e - theta) <= Z975 * s)
     elif kind == "power":
         ind = pv < ALPHA
+    elif kind == "positive":
+        ind = (pv < ALPHA) & (e > 0)
     else:
-        raise ValueError(f"kind must be 'coverage' or 'power', got {kind!r}")
+        raise ValueError(f"kind must be 'coverage', 'power' or 'positive', got {kind!r}")
     share = ind.mean("model_term").where(good)
     share = share.stack(sim=("population", "replication"))
     n = np.isfinite(share).sum("sim")

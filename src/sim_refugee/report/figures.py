@@ -117,7 +117,7 @@ def claims_figure(diag: xr.Dataset, condition: str, claims: list[str] | None = N
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     ax.set_title(title or f"Claim reproduction, condition {condition}", fontsize=11)
     fig.text(0.01, 0.005, "bars: +/- 1.96 Monte Carlo SE; a not-evaluable claim counts as "
-             "not reproduced", fontsize=7, color="0.3")
+             "not reproduced; no tick: not evaluable on the census", fontsize=7, color="0.3")
     fig.tight_layout(rect=(0, 0.015, 1, 1))
     return fig
 
@@ -153,7 +153,7 @@ def sweep_figure(
         _series_plot(ax, series, logx)
         if ref is not None:
             ax.axhline(ref, color="k", lw=0.8, ls="--")
-        ax.set_title(name, fontsize=9)
+        ax.set_title(name, fontsize=8)
         ax.set_ylim(-0.03, 1.03)
         ax.grid(alpha=0.3)
     if logx:
@@ -165,8 +165,7 @@ def sweep_figure(
         ax0.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    for ax in axes[-1]:
-        ax.set_xlabel(xlabel, fontsize=9)
+    fig.supxlabel(xlabel, fontsize=9, y=0.03)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel, fontsize=9)
     handles, labels = axes.flat[0].get_legend_handles_labels()
