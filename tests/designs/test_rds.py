@@ -27,7 +27,7 @@ HOLDS = {"degree_error_sd": 0.0, "seed_by_degree": True, "network": NET}
 
 @pytest.fixture(scope="module")
 def pop10k():
-    from conftest import make_population
+    from .conftest import make_population
 
     return make_population(10_000, seed=5)
 
@@ -159,7 +159,7 @@ def test_ss_corrects_depletion_where_rds2_breaks():
     (which assumes sampling with replacement) under-states the high-degree (urban)
     share; Gile's SS with the right population size removes the bias. Seen by hand at
     R = 150: RDS-II z = -24, SS z = -0.6; here R = 60 (MCSE about 0.002)."""
-    from conftest import make_population
+    from .conftest import make_population
 
     pop = make_population(4_000, seed=2)
     rds = get_design("rds")

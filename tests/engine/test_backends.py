@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_bit_identical
+from .conftest import assert_bit_identical
 
 from sim_refugee.engine import load_experiment, open_results, run_experiment
 from sim_refugee.engine.config import BackendSection
@@ -22,7 +22,7 @@ def _run(cfg: Path, out: Path, kind: str = "serial", workers: int = 2):
 
 @pytest.fixture(scope="module")
 def serial_ref(tmp_path_factory):
-    from conftest import toy_config
+    from .conftest import toy_config
 
     tmp = tmp_path_factory.mktemp("ref")
     cfg = toy_config(tmp, reps=24, chunk=12, pops=1, n="[60, 120]",
