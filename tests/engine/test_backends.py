@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .conftest import assert_bit_identical
 
 from sim_refugee.engine import load_experiment, open_results, run_experiment
 from sim_refugee.engine.config import BackendSection
+
+from .conftest import assert_bit_identical
 
 
 def _run(cfg: Path, out: Path, kind: str = "serial", workers: int = 2):

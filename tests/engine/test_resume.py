@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .conftest import assert_bit_identical
 
 from sim_refugee.cli import main
 from sim_refugee.engine import collect, load_experiment, open_results, run_experiment
 from sim_refugee.errors import UserInputError
+
+from .conftest import assert_bit_identical
 
 
 def _chunks(out: Path) -> list[Path]:

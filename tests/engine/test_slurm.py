@@ -12,10 +12,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from .conftest import assert_bit_identical, toy_config
 
 from sim_refugee.engine import load_experiment, open_results, run_experiment
 from sim_refugee.engine.config import BackendSection
+
+from .conftest import assert_bit_identical, toy_config
 
 
 def _slurm_ready() -> str | None:
