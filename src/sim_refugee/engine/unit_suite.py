@@ -26,7 +26,11 @@ class SuiteParams(BaseModel):
     weights: "none" (the paper's unweighted fits) or "design" (the sample's ``weight``
     column, pseudo-likelihood with a sandwich); cluster: column for cluster-robust SEs
     (none, "site" or "interviewer"); snp_order: Hermite order of Table 7 (paper: 3);
-    include_variants: also fit the footnote variants (t7ne_*, t7yr_*).
+    include_variants: also fit the footnote variants (t7ne_*, t7yr_*);
+    truth_n_ref: the census fit's claims (the truth in the population) are judged as if
+    each fit had this many observations (default 1,346, the paper's n). At the
+    population's own size every nonzero coefficient is "significant", so claims of the
+    form "not significant" would be false by construction; 0 judges at the census N.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -35,6 +39,7 @@ class SuiteParams(BaseModel):
     cluster: Literal["none", "site", "interviewer"] = "none"
     snp_order: int = Field(default=3, ge=0, le=6)
     include_variants: bool = True
+    truth_n_ref: int = Field(default=1346, ge=0)
 
 
 def _statuses(est: pd.DataFrame, models: tuple[str, ...]) -> np.ndarray:
@@ -98,14 +103,14 @@ class PaperSuiteUnit:
     def prepare(self, pop: Any, design: str, dparams: Any, rng: np.random.Generator) -> Any:
         return self._design(design).prepare(pop, dparams, rng)
 
-    def _record(self, res: Any, layout: Layout) -> Record:
+    def _record(self, res: Any, layout: Layout, n_ref: int | None = None) -> Record:
         from sim_refugee.claims import evaluate_claims
 
         t0 = time.perf_counter()
         est = res.estimates.set_index(["model", "term"]).reindex(list(layout.model_terms))
         arr = est[["estimate", "se", "pvalue"]].to_numpy(dtype=float)
         status = _statuses(res.estimates, layout.models)
-        claims = evaluate_claims(res).reindex(list(layout.claims))
+        claims = evaluate_claims(res, n_ref=n_ref).reindex(list(layout.claims))
         cl = claims.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         sc = pd.to_numeric(res.scalars.reindex(list(layout.scalars)), errors="coerce")
         msgs = getattr(res, "messages", pd.Series(dtype=object))
@@ -140,7 +145,8 @@ class PaperSuiteUnit:
         from sim_refugee.suite import census_fit
 
         res = census_fit(pop, snp_order=params.snp_order, include_variants=params.include_variants)
-        return self._record(res, self.layout(world, params))
+        n_ref = params.truth_n_ref or None
+        return self._record(res, self.layout(world, params), n_ref=n_ref)
 
 
 UNIT = PaperSuiteUnit()
