@@ -45,3 +45,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return Path(path)
+
+
+def read_toml(path: str | os.PathLike, flag: str = "config file") -> dict:
+    """Parse a TOML file; UserInputError naming ``flag`` and the file if it is missing,
+    unreadable or not valid TOML (with the parser's line and column)."""
+    import tomllib
+
+    from sim_refugee.errors import UserInputError
+
+    p = Path(path)
+    if not p.is_file():
+        raise UserInputError(f"{flag} {str(p)!r} does not exist", key=flag)
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"{flag} {str(p)!r} is not valid TOML: {exc}", key=flag) from None

@@ -28,16 +28,9 @@ from scipy.stats import norm
 
 from sim_refugee.designs.base import SAMPLE_EXTRA_COLUMNS, StrictModel
 from sim_refugee.errors import UserInputError, require_columns
+from sim_refugee.world.model import ITEMS
 
-LIKERT_ITEMS: tuple[str, ...] = (
-    "anxious",
-    "fear",
-    "fearfamily",
-    "anger",
-    "concentrate",
-    "attain",
-    "hope",
-)
+LIKERT_ITEMS: tuple[str, ...] = ITEMS  # the seven Table 7 items (one source: world.model)
 N_CATEGORIES = 4
 
 

@@ -14,7 +14,6 @@ import copy
 import hashlib
 import itertools
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,11 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim_refugee.errors import UserInputError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from sim_refugee.io import read_toml
 
 
 class _Strict(BaseModel):
@@ -216,13 +211,7 @@ def _set_dotted(d: dict[str, Any], path: list[str], value: Any) -> None:
 
 def load_toml(path: str | Path) -> dict[str, Any]:
     """Read a TOML file; UserInputError naming the file (and line) on bad syntax."""
-    p = Path(path)
-    if not p.is_file():
-        raise UserInputError(f"config file {str(p)!r} does not exist", key=str(p))
-    try:
-        return tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise UserInputError(f"config file {str(p)!r} is not valid TOML: {exc}", key=str(p)) from exc
+    return read_toml(path, "config file")
 
 
 def load_experiment(path: str | Path) -> Experiment:

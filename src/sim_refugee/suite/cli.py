@@ -32,21 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _read_config(path: str | None) -> dict[str, Any]:
     from sim_refugee.errors import UserInputError
+    from sim_refugee.io import read_toml
 
     if path is None:
         return {}
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - python < 3.11
-        import tomli as tomllib
-    p = Path(path)
-    if not p.is_file():
-        raise UserInputError(f"config file {path!r} does not exist", key="--config")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserInputError(f"config file {path!r} is not valid TOML: {exc}",
-                             key="--config") from None
+    data = read_toml(path, "config file")
     for key, val in data.items():
         if key not in CONFIG_TABLES:
             raise UserInputError(f"config: unknown table or key {key!r} (known: "

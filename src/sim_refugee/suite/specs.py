@@ -14,16 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim_refugee.world.model import ITEMS
+
 # --- the seven Table 7 outcomes (Table 7 column order; targets.yaml table7.outcomes) ---
-T7_ITEMS: tuple[str, ...] = (
-    "anxious",
-    "fear",
-    "fearfamily",
-    "anger",
-    "concentrate",
-    "attain",
-    "hope",
-)
+T7_ITEMS: tuple[str, ...] = ITEMS  # one source of the item names: world.model
 
 #: The five experiential variables of section V ("five experiential variables appear to be
 #: highly correlated with these dimensions"), in Table 7 row order.

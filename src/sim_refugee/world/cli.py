@@ -10,22 +10,11 @@ from typing import Any
 def _read_toml(path: str | None, what: str, flag: str = "--config") -> dict[str, Any]:
     """The TOML file's table (a ``[world]``/``[params]`` table if present, else the whole
     file); UserInputError naming the file when missing or malformed."""
-    from sim_refugee.errors import UserInputError
+    from sim_refugee.io import read_toml
 
     if path is None:
         return {}
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - python < 3.11
-        import tomli as tomllib
-    p = Path(path)
-    if not p.is_file():
-        raise UserInputError(f"{flag} file {path!r} does not exist", key=flag)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserInputError(f"{flag} file {path!r} is not valid TOML: {exc}", key=flag) \
-            from None
+    data = read_toml(path, f"{flag} file")
     return data.get(what, data) if isinstance(data.get(what), dict) else data
 
 
