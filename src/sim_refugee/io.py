@@ -50,7 +50,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def read_toml(path: str | os.PathLike, flag: str = "config file") -> dict:
     """Parse a TOML file; UserInputError naming ``flag`` and the file if it is missing,
     unreadable or not valid TOML (with the parser's line and column)."""
-    import tomllib
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - python 3.10
+        import tomli as tomllib
 
     from sim_refugee.errors import UserInputError
 
