@@ -72,7 +72,7 @@ def strength_panels(run: RunData, xkey: str, series_of: Callable[[dict[str, floa
     designs = [str(x) for x in d["design"].values]
     refs = [x for x in designs if x not in vals]
     groups: dict[str, list[str]] = {}
-    for lab in swept:
+    for lab in sorted(swept, key=lambda lab: sorted(vals[lab].items())):
         groups.setdefault(series_of(vals[lab]), []).append(lab)
     xs_all = np.array(sorted({vals[lab][xkey] for lab in swept}))
 
@@ -151,6 +151,33 @@ def selection_sweep_figures(root: Path) -> list[Path]:
     return out
 
 
+def paired_claim_diffs(run: RunData, claims: list[str]) -> pd.DataFrame:
+    """Per-replication difference in reproducing each claim, design minus the first design.
+
+    Common random numbers make replication r of every design share its seed, so the
+    difference is paired: mean over replications, MCSE = SD / sqrt(R). A claim that is
+    not evaluable counts as not reproduced (as reproduction_rate_all does).
+    """
+    res = run.results
+    c = res["claims"].sel(claim=claims).fillna(0.0)
+    ok = res["rep_status"] != "not_run"
+    designs = [str(x) for x in res["design"].values]
+    rows = []
+    for cond in res["condition"].values:
+        ref = c.sel(condition=cond, design=designs[0])
+        for des in designs[1:]:
+            d = (c.sel(condition=cond, design=des) - ref).where(
+                ok.sel(condition=cond, design=des) & ok.sel(condition=cond, design=designs[0]))
+            d = d.stack(sim=("population", "replication")).dropna("sim")
+            n = d.sizes["sim"]
+            for k in claims:
+                v = d.sel(claim=k).values
+                rows.append([str(cond), des, designs[0], k, float(v.mean()),
+                             float(v.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan, n])
+    return pd.DataFrame(rows, columns=["condition", "design", "reference", "claim",
+                                       "diff", "mcse", "pairs"])
+
+
 def headline(root: Path) -> pd.DataFrame:
     """One row per (study, design, quantity): value, MCSE and the file it comes from."""
     rows = []
@@ -183,6 +210,12 @@ def headline(root: Path) -> pd.DataFrame:
                                  float(np.mean(b)), np.nan, src])
                     rows.append([study, lab, des, f"{var}: mean census coefficient over 7 items",
                                  float(np.mean(tr)), np.nan, src])
+        if run.results is not None and d.sizes["design"] > 1:
+            claims = [k for k in KEY_CLAIMS if k in d["claim"].values]
+            for r in paired_claim_diffs(run, claims).itertuples(index=False):
+                rows.append([study, r.condition, r.design,
+                             f"claim {r.claim}: paired difference vs {r.reference}",
+                             r.diff, r.mcse, f"results/{study}/results.nc"])
     return pd.DataFrame(rows, columns=["study", "condition", "design", "quantity", "value",
                                        "mcse", "source"])
 

@@ -1,13 +1,11 @@
-"""Copy a run's results.nc / diagnostics.nc (zlib-compressed) and diagnostics.csv (gzip)
-into a results folder: the kept files hold the same values in a fraction of the space.
+"""Copy a run's results.nc into a results folder, zlib-compressed (the same values,
+checked after writing, in less space).
 
     python3 analysis/keep_compressed.py RUN_DIR KEEP_DIR
 """
 
 from __future__ import annotations
 
-import gzip
-import shutil
 import sys
 from pathlib import Path
 
@@ -37,11 +35,7 @@ def compress_netcdf(src: Path, dst: Path) -> None:
 def main(run: str, keep: str) -> None:
     run_p, keep_p = Path(run), Path(keep)
     keep_p.mkdir(parents=True, exist_ok=True)
-    for name in ("results.nc", "diagnostics.nc"):
-        compress_netcdf(run_p / name, keep_p / name)
-    with atomic_path(keep_p / "diagnostics.csv.gz") as tmp:
-        with open(run_p / "diagnostics.csv", "rb") as f, gzip.open(tmp, "wb") as g:
-            shutil.copyfileobj(f, g)
+    compress_netcdf(run_p / "results.nc", keep_p / "results.nc")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 # Run one study end to end and keep its small outputs under results/<name>/:
 #   analysis/run_study.sh experiments/<name>.toml [extra `sim-refugee run` flags]
 # Steps: run (into runs/<name>, chunk files stay there), collect (done by run),
-# diagnose, report, then copy manifest.json, results.nc, diagnostics.{nc,csv,md},
-# report/ and a provenance.json (git commit, dirty files, wall time, host cores) into
-# results/<name>/. The chunks are not kept (results.nc holds every replication).
+# diagnose (in the run folder), then keep manifest.json, results.nc (zlib), the config
+# and a provenance.json (code commit, wall time, host cores) in results/<name>/ and
+# write its report there. Neither the chunks nor the diagnosis files are kept:
+# results.nc holds every replication, and `sim-refugee diagnose results/<name>` (or the
+# report, which diagnoses on the fly) recomputes the diagnosis exactly from it.
 set -euo pipefail
 cfg="$1"; shift || true
 name="$(basename "$cfg" .toml)"
@@ -17,9 +19,8 @@ sim-refugee run "$cfg" --out "$run" --no-progress "$@"
 sim-refugee diagnose "$run"
 end=$(date +%s)
 mkdir -p "$keep"
-cp "$run/manifest.json" "$run/diagnostics.md" "$keep/"
-# results.nc and diagnostics.nc re-encoded with zlib (same values, smaller files; xarray
-# and sim_refugee.engine.storage.open_results read them as they are); CSV gzipped.
+cp "$run/manifest.json" "$keep/"
+# results.nc re-encoded with zlib (same values, checked; open_results reads it as it is)
 python3 "$root/analysis/keep_compressed.py" "$run" "$keep"
 cp "$cfg" "$keep/config.toml"
 python3 - "$keep" "$start" "$end" "$started_at" "$root" <<'PY'

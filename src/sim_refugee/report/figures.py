@@ -125,12 +125,22 @@ def claims_figure(diag: xr.Dataset, condition: str, claims: list[str] | None = N
 Series = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
+REF_COLORS = ("0.15", "0.5", "0.7")
+
+
 def _series_plot(ax: Any, series: Series, logx: bool) -> None:
-    for j, (lab, (x, v, m)) in enumerate(series.items()):
+    """Lines with MC bars; series labelled '... (reference)' are grey and dashed."""
+    j = k = 0
+    for lab, (x, v, m) in series.items():
         order = np.argsort(x)
-        ax.errorbar(x[order], v[order], yerr=prop_err(v[order], m[order]),
-                    marker=MARKERS[j % 10], color=COLORS[j % 10], ms=4, lw=1.2, capsize=2,
-                    label=lab)
+        if "(reference)" in lab:
+            style = {"color": REF_COLORS[k % 3], "ls": "--", "marker": "x"}
+            k += 1
+        else:
+            style = {"color": COLORS[j % 10], "ls": "-", "marker": MARKERS[j % 10]}
+            j += 1
+        ax.errorbar(x[order], v[order], yerr=prop_err(v[order], m[order]), ms=4, lw=1.2,
+                    capsize=2, label=lab, **style)
 
 
 def sweep_figure(
