@@ -187,6 +187,12 @@ def headline(root: Path) -> pd.DataFrame:
         t7 = [t for t in focus_terms(list(d["model_term"].values)) if t.startswith("t7_")]
         share = per_replication_share(run.results, t7, "coverage") if run.results is not None \
             else None
+        rej = {}
+        if run.results is not None:
+            for var in EXPERIENTIAL:
+                ts = [f"t7_{it}:{var}" for it in T7_ITEMS]
+                for kind in ("power", "positive"):
+                    rej[(var, kind)] = per_replication_share(run.results, ts, kind)
         for ci, c in enumerate(d["condition"].values):
             lab = str(d["condition_label"].values[ci]) if "condition_label" in d.coords else c
             for di, des in enumerate(d["design"].values):
@@ -194,6 +200,10 @@ def headline(root: Path) -> pd.DataFrame:
                 if share is not None:
                     rows.append([study, lab, des, "coverage share, T7 experiential terms",
                                  share[0][ci, di], share[1][ci, di], f"results/{study}/results.nc"])
+                for (var, kind), (m, mc, _) in rej.items():
+                    what = "p < .05 (any sign)" if kind == "power" else "b > 0 and p < .05"
+                    rows.append([study, lab, des, f"{var}: share of the 7 items with {what}",
+                                 m[ci, di], mc[ci, di], f"results/{study}/results.nc"])
                 for k in KEY_CLAIMS:
                     if k in d["claim"].values:
                         s = d.sel(condition=c, design=des, claim=k,

@@ -187,3 +187,20 @@ def test_positive_share_counts_sign_and_significance() -> None:
     assert (est[:, 0, 0] > 0).all() and (KEY_P < 0.05).sum() == 3
     with pytest.raises(ValueError, match="kind"):
         per_replication_share(res, ["t7_anxious:foodaid"], "bogus")
+
+
+def test_heatmaps_show_the_diagnosed_values() -> None:
+    from sim_refugee.diagnosis import diagnose
+    from sim_refugee.report import figures
+
+    diag = diagnose(synthetic_results())
+    terms = ["t7_anxious:foodaid", "t7_fear:foodaid"]
+    fig = figures.terms_heatmap(diag, "c000", terms)
+    cov_ax = fig.axes[1]
+    shown = cov_ax.images[0].get_array()
+    # row 0 = t7_anxious:foodaid, column 0 = design paper: the hand-made 6 of 8
+    assert shown[0, 0] == pytest.approx(0.75)
+    assert "0.75" in [t.get_text() for t in cov_ax.texts]
+    fig2 = figures.claims_heatmap(diag, "c000")
+    arr = fig2.axes[0].images[0].get_array()
+    assert arr[1, 0] == pytest.approx(KEY_CLAIM.mean())  # foodaid_all7, paper

@@ -34,6 +34,9 @@ from sim_refugee.report.data import (  # noqa: E402
     per_replication_share,
 )
 
+#: above this many designs, per-term and per-claim figures are heat maps (one colour per
+#: design stops being readable)
+MAX_DOT_DESIGNS = 6
 DETAIL_MEASURES = ("estimand", "bias", "emp_se", "se_ratio", "rmse", "coverage", "power")
 
 
@@ -206,8 +209,15 @@ class _Report:
         if not few:
             self.lines += [f"({len(self.conds)} conditions: figures for the first and the "
                            "last; every condition is in the tables below.)", ""]
+        many = len(self.designs) > MAX_DOT_DESIGNS
         for c in conds:
             lab = self.labels[self.conds.index(c)]
+            if many:
+                self.save(lambda c=c, lab=lab: F.terms_heatmap(self.run.diag, c, self.terms,
+                                                               f"Focus terms: {lab}"),
+                          f"terms_{c}.png",
+                          f"Bias and coverage of the focus terms by design ({lab})")
+                continue
             self.save(lambda c=c, lab=lab: F.terms_figure(self.run.diag, c, self.terms,
                                                           f"Focus terms: {lab}"),
                       f"terms_{c}.png",
@@ -216,6 +226,12 @@ class _Report:
             self.lines += ["## Claim reproduction", ""]
             for c in conds:
                 lab = self.labels[self.conds.index(c)]
+                if many:
+                    self.save(lambda c=c, lab=lab: F.claims_heatmap(
+                        self.run.diag, c, title=f"Claim reproduction: {lab}"),
+                        f"claims_{c}.png",
+                        f"Share of replications reproducing each claim, by design ({lab})")
+                    continue
                 self.save(lambda c=c, lab=lab: F.claims_figure(
                     self.run.diag, c, title=f"Claim reproduction: {lab}"), f"claims_{c}.png",
                           f"Share of replications reproducing each claim, by design ({lab}); "

@@ -90,6 +90,72 @@ def terms_figure(diag: xr.Dataset, condition: str, terms: list[str], title: str 
     return fig
 
 
+def terms_heatmap(diag: xr.Dataset, condition: str, terms: list[str], title: str = "") -> Figure:
+    """Bias and coverage of the focus terms as term x design heat maps.
+
+    Used instead of ``terms_figure`` when there are too many designs for one colour each;
+    the MCSEs are in the report's tables (and in the cross-study sweep figures).
+    """
+    designs = [str(d) for d in diag["design"].values]
+    sub = diag.sel(condition=condition, basis="successes", model_term=terms)
+    ny, nx = len(terms), len(designs)
+    fig, axes = plt.subplots(1, 2, figsize=(4 + 0.9 * nx, 1.8 + 0.22 * ny), sharey=True)
+    bias = sub["value"].sel(measure="bias").transpose("model_term", "design").values
+    cov = sub["value"].sel(measure="coverage").transpose("model_term", "design").values
+    lim = float(np.nanmax(np.abs(bias))) if np.isfinite(bias).any() else 1.0
+    panels = ((axes[0], bias, "RdBu_r", -lim, lim, "bias (estimate - census fit)", "{:+.2f}"),
+              (axes[1], cov, "viridis", 0.0, 1.0, "coverage of 95% CI", "{:.2f}"))
+    for ax, arr, cmap, lo, hi, lab, f in panels:
+        im = ax.imshow(arr, aspect="auto", cmap=cmap, vmin=lo, vmax=hi)
+        for i in range(ny):
+            for j in range(nx):
+                if np.isfinite(arr[i, j]):
+                    shade = (arr[i, j] - lo) / (hi - lo) if hi > lo else 0.5
+                    dark = shade < 0.35 if cmap == "viridis" else abs(shade - 0.5) > 0.35
+                    ax.text(j, i, f.format(arr[i, j]), ha="center", va="center", fontsize=6,
+                            color="white" if dark else "black")
+        ax.set_xticks(range(nx))
+        ax.set_xticklabels(designs, rotation=60, ha="right", fontsize=8)
+        ax.set_title(lab, fontsize=9)
+        fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
+    axes[0].set_yticks(range(ny))
+    axes[0].set_yticklabels([term_label(t) for t in terms], fontsize=8)
+    fig.suptitle(title or f"Focus terms, condition {condition}", fontsize=11)
+    fig.text(0.01, 0.005, "Monte Carlo SEs: see the tables of the report", fontsize=7,
+             color="0.3")
+    fig.tight_layout(rect=(0, 0.015, 1, 1))
+    return fig
+
+
+def claims_heatmap(diag: xr.Dataset, condition: str, title: str = "") -> Figure:
+    """Claim reproduction rate as a claim x design heat map (many designs)."""
+    designs = [str(d) for d in diag["design"].values]
+    claims = [str(c) for c in diag["claim"].values]
+    sub = diag.sel(condition=condition)
+    arr = sub["claim_value"].sel(claim_measure="reproduction_rate_all").transpose(
+        "claim", "design").values
+    truth = sub["claim_value"].isel(design=0).sel(claim_measure="truth_rate").values
+    ny, nx = len(claims), len(designs)
+    fig, ax = plt.subplots(figsize=(4.5 + 0.6 * nx, 1.8 + 0.22 * ny))
+    im = ax.imshow(arr, aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    for i in range(ny):
+        for j in range(nx):
+            if np.isfinite(arr[i, j]):
+                ax.text(j, i, f"{arr[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                        color="white" if arr[i, j] < 0.35 else "black")
+    ax.set_xticks(range(nx))
+    ax.set_xticklabels(designs, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(ny))
+    ax.set_yticklabels([f"{c} [{'T' if t == 1 else 'F' if t == 0 else '?'}]"
+                        for c, t in zip(claims, truth, strict=True)], fontsize=8)
+    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="reproduction rate")
+    ax.set_title(title or f"Claim reproduction, condition {condition}", fontsize=11)
+    fig.text(0.01, 0.005, "[T]/[F]: the claim holds / fails on the census fit; "
+             "MCSEs in the report's tables", fontsize=7, color="0.3")
+    fig.tight_layout(rect=(0, 0.015, 1, 1))
+    return fig
+
+
 def claims_figure(diag: xr.Dataset, condition: str, claims: list[str] | None = None,
                   title: str = "") -> Figure:
     """Claim reproduction rate per design (evaluable or not), with the population truth."""
