@@ -30,7 +30,9 @@ class SuiteParams(BaseModel):
     truth_n_ref: the census fit's claims (the truth in the population) are judged as if
     each fit had this many observations (default 1,346, the paper's n). At the
     population's own size every nonzero coefficient is "significant", so claims of the
-    form "not significant" would be false by construction; 0 judges at the census N.
+    form "not significant" would be false by construction; 0 judges at the census N;
+    snp_starts / census_snp_starts: starts of each SNP fit in a sample (1 = sneop's single
+    start, as the paper ran it) and in the census fit (the estimand: best of 3).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -40,6 +42,8 @@ class SuiteParams(BaseModel):
     snp_order: int = Field(default=3, ge=0, le=6)
     include_variants: bool = True
     truth_n_ref: int = Field(default=1346, ge=0)
+    snp_starts: int = Field(default=1, ge=1, le=7)
+    census_snp_starts: int = Field(default=3, ge=1, le=7)
 
 
 def _statuses(est: pd.DataFrame, models: tuple[str, ...]) -> np.ndarray:
@@ -135,6 +139,7 @@ class PaperSuiteUnit:
             cluster=None if params.cluster == "none" else params.cluster,
             snp_order=params.snp_order,
             include_variants=params.include_variants,
+            snp_starts=params.snp_starts,
         )
         t2 = time.perf_counter()
         rec = self._record(res, self.layout(None, params))
@@ -144,7 +149,8 @@ class PaperSuiteUnit:
     def estimand(self, pop: Any, world: Any, params: SuiteParams) -> Record:
         from sim_refugee.suite import census_fit
 
-        res = census_fit(pop, snp_order=params.snp_order, include_variants=params.include_variants)
+        res = census_fit(pop, snp_order=params.snp_order, include_variants=params.include_variants,
+                         snp_starts=params.census_snp_starts)
         n_ref = params.truth_n_ref or None
         return self._record(res, self.layout(world, params), n_ref=n_ref)
 
