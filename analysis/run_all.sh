@@ -15,5 +15,8 @@ for s in "${studies[@]}"; do
   echo "=== $s: $(date -u +%H:%M:%S)"
   "$root/analysis/run_study.sh" "$root/experiments/$s.toml" || echo "!!! $s failed"
 done
-python3 "$root/analysis/cross_study.py" "$root/results" || echo "!!! cross_study failed"
+# analysis of kept results always uses this checkout's code (even when PYTHONPATH points
+# the simulation at an exported commit, see results/README.md)
+PYTHONPATH="$root/src" python3 "$root/analysis/cross_study.py" "$root/results" \
+  || echo "!!! cross_study failed"
 echo "=== done: $(date -u +%H:%M:%S)"

@@ -55,5 +55,6 @@ prov = {
 }
 json.dump(prov, open(os.path.join(keep, "provenance.json"), "w"), indent=2)
 PY
-sim-refugee report "$keep"
+# the report is analysis of kept results: this checkout's code (see run_all.sh)
+PYTHONPATH="$root/src" sim-refugee report "$keep"
 echo "kept: $keep ($(du -sh "$keep" | cut -f1))"
