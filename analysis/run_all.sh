@@ -17,6 +17,6 @@ for s in "${studies[@]}"; do
 done
 # analysis of kept results always uses this checkout's code (even when PYTHONPATH points
 # the simulation at an exported commit, see results/README.md)
-PYTHONPATH="$root/src" python3 "$root/analysis/cross_study.py" "$root/results" \
+PYTHONPATH="$root/src" python3 "$root/analysis/cross_study.py" "${RESULTS_DIR:-$root/results}" \
   || echo "!!! cross_study failed"
 echo "=== done: $(date -u +%H:%M:%S)"

@@ -12,7 +12,7 @@ cfg="$1"; shift || true
 name="$(basename "$cfg" .toml)"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 run="${RUNS_DIR:-$root/runs}/$name"
-keep="$root/results/$name"
+keep="${RESULTS_DIR:-$root/results}/$name"
 start=$(date +%s)
 started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 sim-refugee run "$cfg" --out "$run" --no-progress "$@"
@@ -29,7 +29,7 @@ keep, start, end, started_at, root = sys.argv[1], int(sys.argv[2]), int(sys.argv
 git = lambda *a: subprocess.run(["git", "-C", root, *a], capture_output=True, text=True).stdout
 man = json.load(open(os.path.join(keep, "manifest.json")))
 prov = {
-    "config": os.path.join("results", os.path.basename(keep), "config.toml"),
+    "config": os.path.join(os.path.basename(os.path.dirname(keep)), os.path.basename(keep), "config.toml"),
     "root_seed": man["root_seed"],
     "replications": man["replications"],
     "populations": man["populations"],
