@@ -45,6 +45,31 @@ def _warm() -> int:
     return 0
 
 
+def _spin(n: int = 6_000_000) -> float:
+    """A pure-Python CPU-bound loop (no BLAS, no I/O): the machine's own parallel ceiling."""
+    t0 = time.perf_counter()
+    s = 0
+    for i in range(n):
+        s += i
+    return time.perf_counter() - t0
+
+
+def machine_ceiling(workers: int) -> float:
+    """Throughput of ``workers`` concurrent processes over one, for a trivially parallel
+    CPU-bound job. On a machine whose cores are really independent this is ~workers; it
+    bounds what any backend can reach, so the engine's ratios are read against it."""
+    from joblib import Parallel, delayed
+
+    Parallel(n_jobs=workers, backend="loky")(delayed(_spin)(10) for _ in range(workers))
+    t0 = time.perf_counter()
+    _spin()
+    one = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    Parallel(n_jobs=workers, backend="loky")(delayed(_spin)() for _ in range(workers))
+    many = time.perf_counter() - t0
+    return workers * one / many
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=12)
@@ -108,6 +133,9 @@ def main() -> None:
                 print(f"ratio {kind}/serial: {rates[kind] / rates['serial']:.2f}x")
     if "loky" in rates and "dask" in rates:
         print(f"ratio dask/loky: {rates['dask'] / rates['loky']:.2f}")
+    ceiling = machine_ceiling(args.workers)
+    print(f"machine ceiling ({args.workers} concurrent pure-Python loops / 1): {ceiling:.2f}x "
+          "-- no backend can exceed it on this machine")
     import os
 
     print(f"load average at the end: {os.getloadavg()}; cpus: {os.cpu_count()}")
