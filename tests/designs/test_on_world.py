@@ -88,6 +88,10 @@ def test_nonresponse_and_duplicates_change_the_suites_n(world_pop):
         est = res_dirty.estimates
         nobs = est.loc[est["model"] == f"t7_{item}", "nobs"].iloc[0]
         assert nobs <= eff[f"valid_{item}"]
-    # duplicates: the suite still counts rows; distinct persons are fewer
+    # duplicates: rows stay 600, distinct persons (the effective N) are fewer, and the
+    # suite reports both
     assert eff["rows"] == 600 and eff["persons"] < 600
+    assert res_dirty.scalars["sample.rows"] == 600
+    assert res_dirty.scalars["sample.persons"] == eff["persons"]
+    assert res_clean.scalars["sample.persons"] == 600
     assert abs((600 - eff["persons"]) - 60) < 4 * np.sqrt(600 * 0.1 * 0.9)

@@ -56,8 +56,13 @@ class SuiteLayout:
         return pd.MultiIndex.from_tuples(self.model_terms, names=["model", "term"])
 
 
+# The sample's size in interview rows and in distinct persons: duplicate interviews
+# (designs.artefacts) inflate the first but not the second, the effective N.
+SAMPLE_SCALARS: tuple[str, ...] = ("sample.rows", "sample.persons")
+
+
 def _fit_scalar_names() -> list[str]:
-    return [f"fit.{m}.llf" for m in (s.name for s in MODEL_SPECS)]
+    return [*SAMPLE_SCALARS, *(f"fit.{m}.llf" for m in (s.name for s in MODEL_SPECS))]
 
 
 @lru_cache(maxsize=1)
@@ -467,6 +472,9 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse, 
     layout = suite_layout()
     for name, fit in fits.items():
         scal[f"fit.{name}.llf"] = fit.llf
+    scal["sample.rows"] = float(len(sample))
+    scal["sample.persons"] = (float(sample["person_id"].nunique()) if "person_id" in sample
+                              else float("nan"))
     scalars = pd.Series(scal, dtype=float).reindex(list(layout.scalars))
     messages = pd.Series({m: fits[m].message for m in layout.models}, dtype=object)
     meta = {"n": int(len(sample)), "weights": weights, "cluster": cluster, "collapse": collapse,
