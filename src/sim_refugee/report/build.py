@@ -147,6 +147,14 @@ class _Report:
             ["python / numpy / scipy / statsmodels",
              " / ".join(str(vers.get(k, "?")) for k in ("python", "numpy", "scipy", "statsmodels"))],
         ]
+        prov = self.run.path / "provenance.json"
+        if prov.is_file():  # written by analysis/run_study.sh for kept results
+            try:
+                pv = json.loads(prov.read_text())
+            except json.JSONDecodeError:
+                pv = {}
+            rows += [["code", str(pv.get("code", "?"))],
+                     ["wall time of run + diagnose (s)", str(pv.get("wall_seconds_run_and_diagnose", "?"))]]
         self.lines += _table(["item", "value"], rows)
         if self.run.notes:
             self.lines += [f"Note: {n}." for n in self.run.notes] + [""]
