@@ -19,13 +19,13 @@ import numpy as np
 import xarray as xr
 
 from sim_refugee.errors import UserInputError
+from sim_refugee.suite.specs import EXPERIENTIAL as _SUITE_EXPERIENTIAL
+from sim_refugee.suite.specs import T7_ITEMS  # the seven Table 7 items, paper's column order
 
-#: The five experiential regressors of Table 7 (the paper's headline variables).
+#: The five experiential regressors of Table 7 (the paper's headline variables), in the
+#: order the figures show them (the famine pair first); the set is the suite's.
 EXPERIENTIAL: tuple[str, ...] = ("foodaid", "death", "camp", "arrest", "trafficking")
-#: The seven Table 7 items, in the paper's column order.
-T7_ITEMS: tuple[str, ...] = (
-    "anxious", "fear", "fearfamily", "anger", "concentrate", "attain", "hope",
-)
+assert set(EXPERIENTIAL) == set(_SUITE_EXPERIENTIAL)
 #: Table 9 2SPLS terms the claims read (employment equation) and the feedback term.
 T9_FOCUS: tuple[str, ...] = (
     "t9_2spls_job:avgpsych", "t9_2spls_job:years_in_china", "t9_2spls_job:children",
