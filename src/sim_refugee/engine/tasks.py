@@ -10,6 +10,7 @@ way. Every replication's generator comes from ``rng_for(root, "sample", pop, rep
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import traceback
@@ -27,6 +28,9 @@ from sim_refugee.seeds import rng_for, seed_sequence
 _POP_CACHE_SIZE = int(os.environ.get("SIM_REFUGEE_POP_CACHE", "2"))
 _POPS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _PREPS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+# Census fits (estimands) by (unit, seed, world and unit params, population): conditions that
+# differ only in design params or n share one census fit (e.g. a sample-size sweep).
+_ESTIMANDS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _BLAS_LIMITED = False
 
 
@@ -94,6 +98,7 @@ def clear_caches() -> None:
     """Forget cached populations (tests)."""
     _POPS.clear()
     _PREPS.clear()
+    _ESTIMANDS.clear()
 
 
 def _population(spec: TaskSpec, unit: Any, world: Any, params: Any) -> tuple[Any, float]:
@@ -117,12 +122,15 @@ def execute_task(spec: TaskSpec, limit_threads: bool = True) -> xr.Dataset:
     layout = unit.layout(world, params)
     pop, t_world = _population(spec, unit, world, params)
     if spec.kind == "estimand":
-        t0 = time.perf_counter()
-        try:
-            rec = unit.estimand(pop, world, params)
-        except Exception as exc:  # recorded, never lost
-            rec = Record.failed(layout, _describe(exc))
-        rec.timings = {"world": t_world, "fit": time.perf_counter() - t0}
+        def census() -> Record:
+            try:
+                return unit.estimand(pop, world, params)
+            except Exception as exc:  # recorded, never lost
+                return Record.failed(layout, _describe(exc))
+
+        key = (spec.unit, spec.root_seed, spec.world_hash, spec.pop_index)  # hash: world + unit
+        cached, t_fit = _cached(_ESTIMANDS, key, census, _POP_CACHE_SIZE)
+        rec = dataclasses.replace(cached, timings={"world": t_world, "fit": t_fit})
         return estimand_dataset(spec, layout, rec)
 
     dparams = unit.validate_design_params(spec.design_name, spec.design_params)
