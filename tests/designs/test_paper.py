@@ -150,3 +150,16 @@ def test_artefacts_hook_is_applied(world_pop):
     params = DESIGN.Params.model_validate({"artefacts": {"duplicate_rate": 0.2}})
     s = DESIGN.draw(world_pop, None, 1000, params, rng_for(5, "b"))
     assert len(s) == 1000 and not s["person_id"].is_unique
+
+
+def test_famine_channel_over_samples_the_exposed(world_pop):
+    """OR_famine = 4 per exposure (foodaid + death): the exposed are over-represented
+    against the same draw with the channel off (paired seeds; 4 binomial SEs)."""
+    none = DESIGN.Params(reach=ReachParams.none())
+    famine = DESIGN.Params(reach=ReachParams.none().model_copy(update={"or_famine": 4.0}))
+    s0 = DESIGN.draw(world_pop, None, 5000, none, rng_for(5, "a"))
+    s1 = DESIGN.draw(world_pop, None, 5000, famine, rng_for(5, "a"))
+    se = np.sqrt(0.25 / 5000)
+    for col in ("foodaid", "death"):
+        assert s1[col].mean() > s0[col].mean() + 4 * se, col
+    assert abs(s1["urban_china"].mean() - s0["urban_china"].mean()) < 0.05  # not a channel

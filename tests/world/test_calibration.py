@@ -170,7 +170,7 @@ def test_calibration_from_no_selection_to_odds_ratio_four(strength):
     channel (distress: OR per SD; time: OR 4 per 3 years)."""
     sel = dict(or_urban=strength, or_border=strength, or_korean_chinese=strength,
                or_church=strength, or_time_per_year=strength ** (1 / 3),
-               or_distress=strength, or_worker=strength)
+               or_distress=strength, or_worker=strength, or_famine=strength)
     reach = ReachParams(**sel)
     pop, res = build_population_with_calibration(
         WorldConfig(size=40_000, selection=sel), seed_sequence(3, "population", 0))

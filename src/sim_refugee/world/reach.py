@@ -6,7 +6,8 @@ SAMPLE) and the paper design needs it to draw; both use this one definition.
 logit(reach) = base + log(or_urban) urban_china + log(or_border) northeast
              + log(or_korean_chinese) korean_chinese_host + log(or_church) church_tie
              + log(or_time_per_year) years_in_china + log(or_distress) distress
-             + log(or_worker) [occupation == worker];
+             + log(or_worker) [occupation == worker]
+             + log(or_famine) (foodaid + death);
 people outside every site catchment (home_site == "none") are unreachable.
 Every odds ratio is a named assumption (defaults in targets/assumptions.yaml);
 OR = 1 switches that selection channel off.
@@ -32,7 +33,7 @@ SITES: tuple[str, ...] = (
 
 REACH_COLUMNS = (
     "urban_china", "northeast", "korean_chinese_host", "church_tie", "years_in_china",
-    "distress", "occupation", "home_site",
+    "distress", "occupation", "home_site", "foodaid", "death",
 )
 
 
@@ -51,6 +52,7 @@ class ReachParams(StrictModel):
     or_time_per_year: float = Field(_or("or_time_per_year"), gt=0)
     or_distress: float = Field(_or("or_distress"), gt=0)
     or_worker: float = Field(_or("or_worker"), gt=0)
+    or_famine: float = Field(_or("or_famine"), gt=0)
 
     @classmethod
     def none(cls) -> ReachParams:
@@ -69,6 +71,8 @@ def reach_propensity(cols: dict[str, np.ndarray] | pd.DataFrame, p: ReachParams)
         + np.log(p.or_time_per_year) * np.asarray(cols["years_in_china"], dtype=float)
         + np.log(p.or_distress) * np.asarray(cols["distress"], dtype=float)
         + np.log(p.or_worker) * _is_level(cols["occupation"], "worker", 0)
+        + np.log(p.or_famine) * (np.asarray(cols["foodaid"], dtype=float)
+                                 + np.asarray(cols["death"], dtype=float))
     )
     r = expit(eta)
     r[site_codes(cols["home_site"]) < 0] = 0.0
