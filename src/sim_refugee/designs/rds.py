@@ -207,6 +207,28 @@ def recruit_chains(
     return np.asarray(rows, np.int64), np.asarray(recruiter, np.int64), np.asarray(wave, np.int64)
 
 
+def chain_sample(
+    pop: pd.DataFrame, net: Network, rows: np.ndarray, rec: np.ndarray, wave: np.ndarray,
+    design: str, params, rng: np.random.Generator, extra: dict | None = None, **weights,
+) -> pd.DataFrame:
+    """The sample of a chain-referral design (RDS, snowball): the recruited rows with
+    degree, recruiter's person_id (-1 for seeds) and wave, then artefacts and weighting.
+    ``weights`` passes ``incl_prob``/``weight`` where the design defines them."""
+    pid = pop["person_id"].to_numpy() if "person_id" in pop else np.arange(len(pop))
+    sample = assemble_sample(
+        pop, rows, design=design, n_interviewers=params.n_interviewers, rng=rng,
+        extra={
+            "degree": net.degree[rows],
+            **(extra or {}),
+            "recruiter_id": np.where(rec >= 0, pid[np.maximum(rec, 0)], -1),
+            "wave": wave,
+        },
+        **weights,
+    )
+    sample = apply_artefacts(sample, pop, params.artefacts, rng)
+    return apply_weighting(sample, pop, params.weighting)
+
+
 class RDSDesign:
     """Respondent-driven sampling."""
 
@@ -235,19 +257,8 @@ class RDSDesign:
             w = rds2_weights(rep, big_n)
         else:
             w = ss_weights(rep, big_n)
-        pid = pop["person_id"].to_numpy() if "person_id" in pop else np.arange(len(pop))
-        sample = assemble_sample(
-            pop, rows, design=self.name, incl_prob=1.0 / w, weight=w,
-            n_interviewers=params.n_interviewers, rng=rng,
-            extra={
-                "degree": net.degree[rows],
-                "reported_degree": rep,
-                "recruiter_id": np.where(rec >= 0, pid[np.maximum(rec, 0)], -1),
-                "wave": wave,
-            },
-        )
-        sample = apply_artefacts(sample, pop, params.artefacts, rng)
-        return apply_weighting(sample, pop, params.weighting)
+        return chain_sample(pop, net, rows, rec, wave, self.name, params, rng,
+                            extra={"reported_degree": rep}, incl_prob=1.0 / w, weight=w)
 
 
 DESIGN = RDSDesign()

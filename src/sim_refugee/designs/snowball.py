@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assemble_sample, check_n
+from sim_refugee.designs.artefacts import ArtefactParams, check_n
 from sim_refugee.designs.base import StrictModel
-from sim_refugee.designs.rds import _accept_prob, _seed_pool, recruit_chains
-from sim_refugee.designs.weighting import WeightingParams, apply_weighting
+from sim_refugee.designs.rds import _accept_prob, _seed_pool, chain_sample, recruit_chains
+from sim_refugee.designs.weighting import WeightingParams
 from sim_refugee.world.network import Network, NetworkParams, build_network
 
 
@@ -61,17 +61,7 @@ class SnowballDesign:
             params.n_seeds, coupons=0, recruit_prob=1.0, rng=rng, limit_coupons=False,
             referral_prob=params.referral_prob,
         )
-        pid = pop["person_id"].to_numpy() if "person_id" in pop else np.arange(len(pop))
-        sample = assemble_sample(
-            pop, rows, design=self.name, n_interviewers=params.n_interviewers, rng=rng,
-            extra={
-                "degree": net.degree[rows],
-                "recruiter_id": np.where(rec >= 0, pid[np.maximum(rec, 0)], -1),
-                "wave": wave,
-            },
-        )
-        sample = apply_artefacts(sample, pop, params.artefacts, rng)
-        return apply_weighting(sample, pop, params.weighting)
+        return chain_sample(pop, net, rows, rec, wave, self.name, params, rng)
 
 
 DESIGN = SnowballDesign()
