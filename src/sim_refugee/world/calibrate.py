@@ -169,8 +169,10 @@ def evaluate_margins(cols: Cols | pd.DataFrame, w: np.ndarray, specs: list[Margi
             if s.variable in CATEGORIES:
                 level = CATEGORIES[s.variable].index(level)
             if s.variable not in cache:  # one pass per variable: weight by (level, gender)
+                levels = int(x.max()) + 1 if len(x) else 1
                 cache[s.variable] = np.bincount(
-                    x.astype(np.int64) * 2 + female, weights=w).reshape(-1, 2)
+                    x.astype(np.int64) * 2 + female, weights=w,
+                    minlength=2 * levels).reshape(-1, 2)
             counts = cache[s.variable]
             if level >= len(counts):
                 out[i] = 0.0

@@ -37,13 +37,26 @@ def build_population_with_calibration(
     cols, res = calibrate(z, a, cfg.effects, cfg.calibration, cfg.selection, cfg.targets,
                           cfg.calibration_tol, cfg.calibration_n)
     del z
-    cols["person_id"] = np.arange(cfg.size, dtype=np.int64)
-    for var, labels in CATEGORIES.items():
-        cols[var] = np.asarray(labels, dtype=object)[cols[var]]
-    pop = pd.DataFrame({k: cols[k] for k in COLUMNS})
+    pop = population_frame(cols)
     pop.attrs["selection"] = cfg.selection.model_dump()
     pop.attrs["site_quotas"] = site_quotas(a)
     return pop, res
+
+
+def population_frame(cols: dict[str, np.ndarray], rows: np.ndarray | None = None) -> pd.DataFrame:
+    """The Contract 1 frame of the generator's integer-coded columns (``rows``: a subset,
+    repeats allowed, in that order; ``person_id`` is the position in the population)."""
+    size = len(cols["female"])
+    take = np.arange(size) if rows is None else np.asarray(rows, dtype=np.int64)
+    out = {}
+    for k in COLUMNS:
+        if k == "person_id":
+            out[k] = take.astype(np.int64)
+        elif k in CATEGORIES:
+            out[k] = np.asarray(CATEGORIES[k], dtype=object)[cols[k][take]]
+        else:
+            out[k] = cols[k][take] if rows is not None else cols[k]
+    return pd.DataFrame(out)
 
 
 def build_population(cfg: WorldConfig, seed_seq: np.random.SeedSequence | int) -> pd.DataFrame:

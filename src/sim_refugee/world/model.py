@@ -9,9 +9,11 @@ function of its intercept, solved by a weighted quantile (``_wquantile``) instea
 root finder (hand-written because numpy's quantile takes no weights).
 
 Link functions: probit (unit-variance normal errors) for binaries and for the ordered
-education index; ordered probit with NON-normal (two-component mixture) errors for the
-seven Likert items; multinomial logit (Gumbel errors) for province, occupation and
-destination; log-normal for years in China.
+education index, the five experiences' errors loading on two correlated latent
+exposures; ordered probit with NON-normal (two-component mixture) errors for the
+seven Likert items; multinomial logit (Gumbel errors) for province and occupation;
+multinomial probit with correlated US/SK errors for the destination; log-normal for
+years in China.
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ DEST_REGRESSORS: tuple[str, ...] = (
     "trafficking", "camp", "death", "foodaid", "arrest", "job", "northeast", "age_decades",
     "secondary", "postsecondary", "female", "pyongyang", "farmer", "trader", "student", "other_job",
 )
+#: circumstances in China that move the destination utilities but are not in Table 9's
+#: probits (so they act through their correlation with the printed regressors)
+DEST_OMITTED: tuple[str, ...] = ("years_in_china", "children")
+
+#: the experiences whose probit errors load on the famine / persecution latents
+EXPOSURES: tuple[str, ...] = ("death", "foodaid", "family_missing", "camp", "arrest", "trafficking")
+#: circumstances in China that move the common distress factor (not Table 7 regressors)
+DISTRESS_CHANNELS: tuple[str, ...] = (
+    "urban_china", "northeast", "korean_chinese_host", "church_tie", "years_in_china",
+)
 
 HOME_SITES: tuple[str, ...] = (*SITES, "none")
 #: categorical columns: simulate() returns integer codes into these label tuples
@@ -70,6 +82,9 @@ def draw_noise(n: int, seed_seq: np.random.SeedSequence) -> Cols:
     r = child_rng(seed_seq, "exposure")
     for k in ("death", "foodaid", "family_missing", "camp", "arrest", "trafficking"):
         z[k] = r.standard_normal(n)
+    # the two latent exposures behind the five experiences (famine severity, persecution)
+    z["famine"] = r.standard_normal(n)
+    z["persecution"] = r.standard_normal(n)
     r = child_rng(seed_seq, "china")
     for k in ("years", "urban_china", "korean_chinese_host", "church_tie", "children"):
         z[k] = r.standard_normal(n)
@@ -82,7 +97,7 @@ def draw_noise(n: int, seed_seq: np.random.SeedSequence) -> Cols:
     r = child_rng(seed_seq, "job")
     z["job"] = r.standard_normal(n)
     r = child_rng(seed_seq, "dest")
-    z["dest"] = r.gumbel(size=(n, len(DESTS)))
+    z["dest"] = r.standard_normal((n, len(DESTS)))
     return z
 
 
@@ -165,22 +180,25 @@ def _solve_binary(
 
 
 def _solve_multinomial(
-    util: np.ndarray, w: np.ndarray, targets: np.ndarray, alpha: np.ndarray, tol: float
+    util: np.ndarray, w: np.ndarray, targets: np.ndarray, alpha: np.ndarray, tol: float,
+    step: float = 1.0,
 ) -> np.ndarray:
     """Alternative-specific constants so that w-weighted argmax shares hit ``targets``.
 
-    Fixed-point iteration alpha_k += log(target_k / share_k) (the classic ASC update of
-    logit market-share calibration); util holds everything except the constants.
+    Fixed-point iteration alpha_k += step * log(target_k / share_k) (the classic ASC
+    update of logit market-share calibration; ``step`` < 1 damps it for normal errors,
+    whose shares react more steeply to a constant than Gumbel errors' do); util holds
+    everything except the constants.
     """
     alpha = alpha.copy()
     wt = w / w.sum()
     tol = max(tol, 2.0 * float(wt.max()))  # shares move in steps of one person's weight
-    for _ in range(300):
+    for _ in range(600):
         choice = np.argmax(util + alpha, axis=1)
         share = np.bincount(choice, weights=wt, minlength=len(alpha))
         if np.max(np.abs(share - targets)) < tol:
             break
-        alpha += np.log(np.maximum(targets, 1e-12) / np.maximum(share, 1e-6))
+        alpha += step * np.log(np.maximum(targets, 1e-12) / np.maximum(share, 1e-6))
         alpha -= alpha[0]
     return alpha
 
@@ -195,6 +213,42 @@ def _mixture_errors(comp: np.ndarray, z: np.ndarray, a: dict, sd: float) -> np.n
     mean = pi * shift
     var = (1 - pi) + pi * ratio**2 + pi * (1 - pi) * shift**2
     return (x - mean) / np.sqrt(var) * sd
+
+
+def _exposure_error(z: Cols, a: dict, name: str) -> np.ndarray:
+    """The unit-variance probit error of experience ``name``: loadings on the famine
+    and persecution latents (correlated ``exposure.corr``) plus its own noise."""
+    rho = a["exposure.corr"]
+    lf, lp = a[f"exposure.{name}.famine"], a[f"exposure.{name}.persecution"]
+    shared = lf**2 + lp**2 + 2.0 * rho * lf * lp
+    if shared >= 1.0:
+        raise ValueError(f"exposure loadings of {name!r} leave no own variance "
+                         f"(shared variance {shared:.3f} >= 1)")
+    persec = rho * z["famine"] + np.sqrt(1.0 - rho**2) * z["persecution"]
+    return lf * z["famine"] + lp * persec + np.sqrt(1.0 - shared) * z[name]
+
+
+def _dest_errors(zd: np.ndarray, rho: float) -> np.ndarray:
+    """Standard-normal utility errors with corr(US, SK) = rho (columns follow DESTS)."""
+    e = zd.copy()
+    e[:, 0] = rho * zd[:, 1] + np.sqrt(1.0 - rho**2) * zd[:, 0]
+    return e
+
+
+def dest_utilities(c: Cols, zd: np.ndarray, a: dict) -> np.ndarray:
+    """Destination utilities without the constants (columns follow DESTS)."""
+    util = _dest_errors(zd, a["dest.error_corr_us_sk"])
+    for r in DEST_REGRESSORS + DEST_OMITTED:
+        x = c[r].astype(float)
+        util[:, 1] += a[f"dest.us.{r}"] * x
+        util[:, 0] += a[f"dest.sk.{r}"] * x
+    return util
+
+
+def solve_dest_constants(util: np.ndarray, w: np.ndarray, start: np.ndarray, target: np.ndarray,
+                         tol: float = 2e-4) -> np.ndarray:
+    """Destination constants whose w-weighted choice shares hit ``target``."""
+    return _solve_multinomial(util, w, target, start, tol, step=0.5)
 
 
 def t7_coefficients(a: dict, effects: Effects) -> dict[str, np.ndarray]:
@@ -291,31 +345,36 @@ def simulate(
     c["other_job"] = (occ == 4).astype(np.int8)
 
     # ---------------- famine and regime exposure ----------------
+    # Each experience's probit error loads on two correlated latent exposures (famine
+    # severity F, persecution P; assumptions exposure.*), so the experiences correlate
+    # as the paper's Table 9 P(1) pattern implies (camp and death lose significance
+    # once the other experiences are in); the loadings keep every error's variance 1.
+    e = {k: _exposure_error(z, a, k) for k in EXPOSURES}
     idx = a["death.northeast"] * c["northeast"] + a["death.urban_origin"] * c["urban_origin"]
-    solve_b("death_m", idx, z["death"], "death_men", ~female)
-    solve_b("death_f", idx, z["death"], "death_women", female)
-    c["death"] = (np.where(female, theta["death_f"], theta["death_m"]) + idx + z["death"] > 0
+    solve_b("death_m", idx, e["death"], "death_men", ~female)
+    solve_b("death_f", idx, e["death"], "death_women", female)
+    c["death"] = (np.where(female, theta["death_f"], theta["death_m"]) + idx + e["death"] > 0
                   ).astype(np.int8)
 
     idx = (a["foodaid.urban_origin"] * c["urban_origin"]
            + a["foodaid.above_elementary"] * (1 - c["elementary"]))
-    solve_b("foodaid", idx, z["foodaid"], "foodaid")
-    c["foodaid"] = (theta["foodaid"] + idx + z["foodaid"] > 0).astype(np.int8)
+    solve_b("foodaid", idx, e["foodaid"], "foodaid")
+    c["foodaid"] = (theta["foodaid"] + idx + e["foodaid"] > 0).astype(np.int8)
 
     idx = a["family_missing.northeast"] * c["northeast"]
-    solve_b("family_missing", idx, z["family_missing"], "family_missing")
-    c["family_missing"] = (theta["family_missing"] + idx + z["family_missing"] > 0).astype(np.int8)
+    solve_b("family_missing", idx, e["family_missing"], "family_missing")
+    c["family_missing"] = (theta["family_missing"] + idx + e["family_missing"] > 0).astype(np.int8)
 
     idx = a["camp.age_decades"] * c["age_decades"]
-    solve_b("camp_m", idx, z["camp"], "camp_men", ~female)
-    solve_b("camp_f", idx, z["camp"], "camp_women", female)
-    c["camp"] = (np.where(female, theta["camp_f"], theta["camp_m"]) + idx + z["camp"] > 0
+    solve_b("camp_m", idx, e["camp"], "camp_men", ~female)
+    solve_b("camp_f", idx, e["camp"], "camp_women", female)
+    c["camp"] = (np.where(female, theta["camp_f"], theta["camp_m"]) + idx + e["camp"] > 0
                  ).astype(np.int8)
 
     idx = a["arrest.camp"] * c["camp"] + a["arrest.age_decades"] * c["age_decades"]
-    solve_b("arrest_m", idx, z["arrest"], "arrest", ~female)
-    solve_b("arrest_f", idx, z["arrest"], "arrest", female)
-    c["arrest"] = (np.where(female, theta["arrest_f"], theta["arrest_m"]) + idx + z["arrest"] > 0
+    solve_b("arrest_m", idx, e["arrest"], "arrest", ~female)
+    solve_b("arrest_f", idx, e["arrest"], "arrest", female)
+    c["arrest"] = (np.where(female, theta["arrest_f"], theta["arrest_m"]) + idx + e["arrest"] > 0
                    ).astype(np.int8)
 
     # ---------------- the China spell ----------------
@@ -333,8 +392,8 @@ def simulate(
 
     yrs = c["years_in_china"]
     idx = a["trafficking.female"] * c["female"] + a["trafficking.years_in_china"] * yrs
-    solve_b("trafficking", idx, z["trafficking"], "trafficking")
-    c["trafficking"] = (theta["trafficking"] + idx + z["trafficking"] > 0).astype(np.int8)
+    solve_b("trafficking", idx, e["trafficking"], "trafficking")
+    c["trafficking"] = (theta["trafficking"] + idx + e["trafficking"] > 0).astype(np.int8)
 
     idx = a["urban_china.urban_origin"] * c["urban_origin"] + a["urban_china.years_in_china"] * yrs
     solve_b("urban_china", idx, z["urban_china"], "urban_china")
@@ -363,10 +422,18 @@ def simulate(
     c["home_site"] = pick.astype(np.int8)
 
     # ---------------- psychological state ----------------
+    # ystar_j = lam * common + sum_r beta_rj x_r + eps_j; the common factor holds the
+    # factor noise, family separation (the instrument's relevance) and the distress
+    # channels: circumstances in China that are NOT Table 7 regressors but move distress
+    # (assumptions distress.<channel>), which is what lets the paper design's selection
+    # on them bias Table 7.
     beta = t7_coefficients(a, effects)
     lam = a["distress.loading"]
     x_t7 = {r: (c["age_decades"] if r == "age" else c[r]).astype(float) for r in T7_REGRESSORS}
-    d_raw = z["factor"] + a["distress.family_missing"] * c["family_missing"]
+    common = z["factor"] + a["distress.family_missing"] * c["family_missing"]
+    for ch in DISTRESS_CHANNELS:
+        common = common + a[f"distress.{ch}"] * c[ch].astype(float)
+    d_raw = common.copy()
     for r in T7_REGRESSORS:
         d_raw = d_raw + (beta[r].mean() / lam) * x_t7[r]
     c["distress"] = (d_raw - d_raw.mean()) / d_raw.std()
@@ -374,7 +441,7 @@ def simulate(
     w = weights()
     item_sum = np.zeros(n)
     for j, it in enumerate(ITEMS):
-        ystar = lam * (z["factor"] + a["distress.family_missing"] * c["family_missing"]) + eps[:, j]
+        ystar = lam * common + eps[:, j]
         for r in T7_REGRESSORS:
             ystar = ystar + beta[r][j] * x_t7[r]
         if w is not None and it in targets:
@@ -396,14 +463,13 @@ def simulate(
     c["job"] = (theta["job"] + idx + v > 0).astype(np.int8)
 
     # ---------------- preferred destination ----------------
-    util = z["dest"].copy()
-    for r in DEST_REGRESSORS:
-        x = c[r].astype(float)
-        util[:, 1] += a[f"dest.us.{r}"] * x
-        util[:, 0] += a[f"dest.sk.{r}"] * x
+    # Multinomial probit: one utility per destination, normal errors, the US and South
+    # Korea errors correlated (dest.error_corr_us_sk): no IIA, so the US and SK probits
+    # of Table 9 can show the separate patterns the paper prints.
+    util = dest_utilities(c, z["dest"], a)
     w = weights()
     if w is not None and "dest" in targets:
-        theta["dest"] = _solve_multinomial(util, w, targets["dest"], theta["dest"], tol)
+        theta["dest"] = solve_dest_constants(util, w, theta["dest"], targets["dest"], tol)
     dest = np.argmax(util + theta["dest"], axis=1)
     c["dest"] = dest.astype(np.int8)
     c["prefer_sk"] = (dest == 0).astype(np.int8)
