@@ -13,7 +13,20 @@ Order of application (each step sees the previous one's output):
 2. interviewer effects (a shift of the Likert items' latent scale per interviewer),
 3. memorised answers (adjacent-category misclassification in memorised interviews),
 4. item nonresponse (MCAR, or MNAR on the item's own value or on distress),
+5. per-question item nonresponse (ON by default: the paper's valid Ns, see below),
 then ``avgpsych`` is recomputed as the mean of the answered Likert items.
+
+Per-question item nonresponse (``item_nonresponse``) is the paper's: "the number of
+valid responses usually falls below this number" (fn. 2), and every table and
+regression has its own valid N. Question q is left blank in exactly
+``round(share_q * n)`` interviews. By default the shares are the assumptions
+``nonresponse.<question>`` (targets/assumptions.yaml), solved so that each Table 7 and
+Table 9 fit's valid N at n = 1,346 prints as the paper's (``calibration.nonresponse``).
+With the default ``monotone`` pattern the blanks are nested: interviews are ranked by
+a reticence score (logistic noise plus ``item_nonresponse_distress`` per SD of
+distress: 0 = missing completely at random) and question q is blank for the k_q most
+reticent, so a model's valid N is n minus the largest k_q among its questions, the
+same in every sample; ``independent`` draws each question's blanks separately.
 """
 
 from __future__ import annotations
@@ -22,16 +35,33 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, field_validator
 from scipy.special import expit, logit
 from scipy.stats import norm
 
 from sim_refugee.designs.base import SAMPLE_EXTRA_COLUMNS, StrictModel
 from sim_refugee.errors import UserInputError, require_columns
+from sim_refugee.targets import assumption_defaults
 from sim_refugee.world.model import ITEMS
 
 LIKERT_ITEMS: tuple[str, ...] = ITEMS  # the seven Table 7 items (one source: world.model)
 N_CATEGORIES = 4
+
+#: the questions that can be left blank, and the sample columns each one blanks
+QUESTION_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{it: (it,) for it in ITEMS},
+    "foodaid": ("foodaid",), "camp": ("camp",), "arrest": ("arrest",),
+    "trafficking": ("trafficking",), "death": ("death",),
+    "family_missing": ("family_missing",), "children": ("children",),
+    "years_in_china": ("years_in_china", "china_spell"), "job": ("job",),
+    "dest": ("dest", "prefer_us", "prefer_sk"),
+}
+
+
+def paper_nonresponse_shares() -> dict[str, float]:
+    """The default per-question shares of blank answers (assumptions nonresponse.<q>)."""
+    d = assumption_defaults()
+    return {q: float(d[f"nonresponse.{q}"]) for q in QUESTION_COLUMNS}
 
 
 class ArtefactParams(StrictModel):
@@ -54,6 +84,12 @@ class ArtefactParams(StrictModel):
     nonresponse_items: the columns that can go missing (default the seven Likert items).
     interviewer_sd: SD of the interviewer-level shift of the Likert items' latent scale
         (in latent SD units; 0 = no interviewer effect).
+    item_nonresponse: per-question shares of blank answers: "paper" (default: the
+        shares solved to the paper's valid Ns), "none", or {question: share}.
+    item_nonresponse_pattern: "monotone" (nested blanks by a reticence rank: each fit's
+        valid N is fixed) or "independent" (each question's blanks drawn separately).
+    item_nonresponse_distress: the reticence score's log-odds per SD of distress
+        (0 = missing completely at random; > 0: the distressed leave more blanks).
     """
 
     duplicate_rate: float = Field(0.0, ge=0.0, lt=1.0)
@@ -66,6 +102,30 @@ class ArtefactParams(StrictModel):
     nonresponse_slope: float = 1.0
     nonresponse_items: tuple[str, ...] = LIKERT_ITEMS
     interviewer_sd: float = Field(0.0, ge=0.0)
+    item_nonresponse: Literal["paper", "none"] | dict[str, float] = "paper"
+    item_nonresponse_pattern: Literal["monotone", "independent"] = "monotone"
+    item_nonresponse_distress: float = 0.0
+
+    @field_validator("item_nonresponse")
+    @classmethod
+    def _known_questions(cls, v):
+        if isinstance(v, dict):
+            for q, share in v.items():
+                if q not in QUESTION_COLUMNS:
+                    raise ValueError(f"unknown question {q!r}; questions: "
+                                     f"{', '.join(QUESTION_COLUMNS)}")
+                if not 0.0 <= share < 1.0:
+                    raise ValueError(f"item_nonresponse[{q!r}] must be a share in [0, 1), "
+                                     f"got {share}")
+        return v
+
+    def nonresponse_shares(self) -> dict[str, float]:
+        """Question -> share of interviews that leave it blank (empty: none)."""
+        if self.item_nonresponse == "none":
+            return {}
+        if self.item_nonresponse == "paper":
+            return paper_nonresponse_shares()
+        return {q: s for q, s in self.item_nonresponse.items() if s > 0}
 
 
 # ---------------------------------------------------------------------------
@@ -237,6 +297,45 @@ def _nonresponse(
         sample[item] = y
 
 
+def _item_nonresponse(
+    sample: pd.DataFrame, params: ArtefactParams, rng: np.random.Generator
+) -> None:
+    """Blank exactly round(share_q * n) answers of each question q (in place)."""
+    shares = params.nonresponse_shares()
+    n = len(sample)
+    if not shares or n == 0:
+        return
+    slope = params.item_nonresponse_distress
+    shift = 0.0
+    if slope != 0.0:
+        require_columns(sample, ["distress"], "sample (artefacts.item_nonresponse_distress)")
+        shift = slope * sample["distress"].to_numpy(dtype=float)
+
+    def ranking() -> np.ndarray:
+        u = rng.random(n)
+        score = np.log(u) - np.log1p(-u) + shift  # logistic noise + distress tilt
+        return np.argsort(-score, kind="stable")
+
+    order = ranking() if params.item_nonresponse_pattern == "monotone" else None
+    for q, share in shares.items():
+        k = int(round(share * n))
+        if k == 0:
+            continue
+        cols = [c for c in QUESTION_COLUMNS[q] if c in sample]
+        if not cols:
+            continue
+        rows = (order if order is not None else ranking())[:k]
+        for c in cols:
+            vals = sample[c].to_numpy(copy=True)
+            if vals.dtype.kind in "biuf":
+                vals = vals.astype(float)
+                vals[rows] = np.nan
+            else:
+                vals = vals.astype(object)
+                vals[rows] = None
+            sample[c] = vals
+
+
 def apply_artefacts(
     sample: pd.DataFrame, pop: pd.DataFrame, params: ArtefactParams | None,
     rng: np.random.Generator,
@@ -267,6 +366,11 @@ def apply_artefacts(
     if params.nonresponse_rate > 0:
         _nonresponse(out, params, rng)
         touched = touched or any(i in LIKERT_ITEMS for i in params.nonresponse_items)
+    shares = params.nonresponse_shares()
+    if shares:
+        out = out.reset_index(drop=True)
+        _item_nonresponse(out, params, rng)
+        touched = touched or any(shares.get(i, 0.0) > 0 for i in LIKERT_ITEMS)
     if touched and items and "avgpsych" in out:
         block = out[list(items)].to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):
