@@ -482,6 +482,58 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse, 
     return SuiteResult(estimates, tables, tests, scalars, pd.Series(timings), messages, meta)
 
 
+def fit_models(
+    sample: pd.DataFrame, models: list[str] | tuple[str, ...], snp_order: int = 3,
+    collapse: bool = False, snp_starts: int = 1, blas_threads: int | None = 1,
+    warm: dict[str, object] | None = None,
+) -> pd.DataFrame:
+    """The estimates frame (ESTIMATE_COLUMNS) of the named models only, unweighted.
+
+    For callers that need a few fits many times (the table calibration): the same
+    fitting code as ``run_suite``, without the descriptive tables and the other models.
+    ``t7std_<item>`` needs ``t7_<item>`` in the list; ``t9_2spls_*`` fit together.
+    ``warm``: model -> an earlier SNP result to start from (updated in place with each
+    successful SNP fit), so a sequence of fits on slowly changing data follows one
+    local maximum of the multimodal SNP likelihood instead of jumping between them.
+    """
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        raise UserInputError(f"unknown models {unknown}", key="models")
+    from threadpoolctl import threadpool_limits
+
+    D = _Data(regressor_frame(sample), None, None)
+    fits: dict[str, _Fit] = {}
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        for name in models:
+            spec = MODELS[name]
+            if name in fits:
+                continue
+            if spec.family == "snp":
+                base = None if warm is None else warm.get(name)
+                out = _guard(_fit_snp, spec, spec, D, snp_order, collapse, base, snp_starts)
+                fits[name], res = out if isinstance(out, tuple) else (out, None)
+                if warm is not None and res is not None and getattr(res, "status", "") == "ok":
+                    warm[name] = res
+                std = MODELS.get("t7std_" + spec.endog)
+                if std is not None and std.name in models and name.startswith("t7_"):
+                    fits[std.name] = _guard(_standardize, std, std, fits[name], res)
+            elif spec.family == "2spls":
+                pair = (MODELS["t9_2spls_job"], MODELS["t9_2spls_psych"])
+                fits["t9_2spls_job"], fits["t9_2spls_psych"] = _guard(_fit_2spls, pair, D)
+            elif spec.family == "probit":
+                fits[name] = _guard(_fit_probit, spec, spec, D, collapse)
+    rows = []
+    for name in models:
+        spec, f = MODELS[name], fits.get(name)
+        if f is None:
+            f = _failed(spec, "skipped", "needs its raw fit in the list")
+        k = len(spec.terms)
+        rows.append(pd.DataFrame({
+            "model": name, "term": list(spec.terms), "estimate": f.estimate, "se": f.se,
+            "pvalue": f.pvalue, "nobs": np.full(k, f.nobs), "status": f.status}))
+    return pd.concat(rows, ignore_index=True)[ESTIMATE_COLUMNS]
+
+
 def _assemble(fits: dict[str, _Fit]) -> pd.DataFrame:
     """The estimates frame in layout order from the per-model fits."""
     est, se, p, nobs, status = [], [], [], [], []
