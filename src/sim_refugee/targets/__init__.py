@@ -10,6 +10,7 @@ default, a reason and what it affects; experiments override assumptions by name.
 from __future__ import annotations
 
 import functools
+import json
 from importlib import resources
 from typing import Any
 
@@ -38,17 +39,45 @@ def paper_margins() -> pd.DataFrame:
     return pd.DataFrame(load_paper()["margins"])
 
 
+#: the shipped solution of the table calibration (``calibration.solve``): effect
+#: parameters solved so the paper design's expected estimates reproduce Tables 7 and 9
+TABLES_SOLUTION = "tables_solution.json"
+
+
+@functools.cache
+def tables_solution() -> dict[str, Any]:
+    """The shipped table-calibration solution: ``meta`` (code version, seed, settings,
+    check) and ``values`` (parameter -> value); empty values if none is shipped."""
+    path = resources.files(__name__).joinpath(TABLES_SOLUTION)
+    if not path.is_file():
+        return {"meta": {}, "values": {}}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def assumption_table() -> pd.DataFrame:
-    """Every assumption: name, default, why, affects."""
-    return pd.DataFrame(_read("assumptions.yaml"))
+    """Every assumption: name, default (the solved value where the table calibration
+    solved it), start (the value in assumptions.yaml), solved, why, affects, range."""
+    t = pd.DataFrame(_read("assumptions.yaml"))
+    solved = tables_solution()["values"]
+    t["start"] = t["default"]
+    t["solved"] = t["name"].isin(list(solved))
+    t["default"] = [solved.get(n, d) for n, d in zip(t["name"], t["default"], strict=True)]
+    return t
 
 
-def assumption_defaults() -> dict[str, AssumptionValue]:
-    """Assumption name -> default value (a fresh dict; lists copied)."""
+def assumption_defaults(solved: bool = True) -> dict[str, AssumptionValue]:
+    """Assumption name -> default value (a fresh dict; lists copied). solved: the
+    effect parameters take the shipped table-calibration values (``tables_solution``);
+    False gives assumptions.yaml's own values (the calibration's start)."""
     out: dict[str, AssumptionValue] = {}
     for row in _read("assumptions.yaml"):
         v = row["default"]
         out[row["name"]] = list(v) if isinstance(v, list) else float(v)
+    if solved:
+        for name, v in tables_solution()["values"].items():
+            if name not in out:
+                raise KeyError(f"{TABLES_SOLUTION} solves {name!r}, which is not an assumption")
+            out[name] = float(v)
     return out
 
 
@@ -107,4 +136,5 @@ __all__ = [
     "paper_margins",
     "resolve_assumptions",
     "table_cells",
+    "tables_solution",
 ]
