@@ -1,0 +1,186 @@
+"""What a world's paper-design sample gives in expectation: the indirect-inference map.
+
+A ``Probe`` is one world (integer-coded columns and the noise behind them) with a large
+EXPECTED paper-design sample: about M rows, each person repeated in proportion to their expected share of a paper-design sample of
+n = 1,346 (``world.calibrate.sample_weights``: site quotas, reach, without-replacement
+depletion). Fitting the suite's Table 7 and Table 9 models on it gives, up to the
+finite-sample bias of the estimators, the mean estimate of the paper design; the SE at
+the paper's valid N is the large-sample SE times sqrt(M / N). Each person's count is
+rounded with a fixed uniform of their own: the common random numbers of the scheme,
+so a small change of the world moves few rows and the map from parameters to
+estimates is smooth (a systematic selection in population order is not: one person's
+change of weight shifts every later selection).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim_refugee.calibration.cells import Cell, paper_cells
+from sim_refugee.calibration.nonresponse import PAPER_N, valid_n
+from sim_refugee.designs.artefacts import paper_nonresponse_shares
+from sim_refugee.seeds import child_rng
+from sim_refugee.suite import fit_models
+from sim_refugee.suite.specs import T7_ITEMS
+from sim_refugee.world import WorldConfig
+from sim_refugee.world.calibrate import calibrate, margin_specs, sample_weights, solver_targets
+from sim_refugee.world.generator import population_frame
+from sim_refugee.world.model import DESTS, Cols, dest_utilities, draw_noise, solve_dest_constants
+
+T7_MODELS: tuple[str, ...] = tuple(f"t7_{it}" for it in T7_ITEMS)
+T9_PROBITS: tuple[str, ...] = tuple(f"t9_{d}_p{k}" for d in ("us", "sk") for k in (1, 2, 3, 4))
+T9_MODELS: tuple[str, ...] = ("t9_2spls_job", *T9_PROBITS)
+TABLE_MODELS: tuple[str, ...] = T7_MODELS + T9_MODELS
+
+
+@dataclass
+class Probe:
+    """A world and its large expected paper-design sample (rows into the population)."""
+
+    cfg: WorldConfig
+    a: dict
+    z: Cols
+    cols: Cols
+    theta: dict
+    rows: np.ndarray
+
+    @property
+    def m(self) -> int:
+        return len(self.rows)
+
+    def frame(self) -> pd.DataFrame:
+        """The large sample as a Contract 1 frame."""
+        return population_frame(self.cols, self.rows)
+
+
+def build_probe(cfg: WorldConfig, seed_seq: np.random.SeedSequence, m: int) -> Probe:
+    """Build (and margin-calibrate) the world, then draw its expected sample of m rows."""
+    a = cfg.resolved_assumptions()
+    z = draw_noise(cfg.size, seed_seq)
+    cols, res = calibrate(z, a, cfg.effects, cfg.calibration, cfg.selection, cfg.targets,
+                          cfg.calibration_tol, cfg.calibration_n)
+    omega = sample_weights(cols, cfg.selection, a, cfg.calibration_n)
+    u = child_rng(seed_seq, "expected_sample").random(cfg.size)
+    return Probe(cfg, a, z, cols, res.theta, rounded_rows(omega, m, u))
+
+
+def rounded_rows(omega: np.ndarray, m: int, u: np.ndarray) -> np.ndarray:
+    """Population positions, person i repeated floor(m omega_i + u_i) times (about m
+    rows; omega sums to 1). ``u`` is one fixed uniform per person: a small change of
+    omega changes only the people whose rounding it crosses, so the expected sample
+    (and the estimates on it) move smoothly with the world's parameters."""
+    counts = np.floor(m * omega / omega.sum() + u).astype(np.int64)
+    return np.repeat(np.arange(len(omega), dtype=np.int64), counts)
+
+
+def paper_valid_n(models: tuple[str, ...] = TABLE_MODELS, n: int = PAPER_N) -> dict[str, int]:
+    """Each fit's valid N in a paper-design sample of n (default item nonresponse)."""
+    shares = paper_nonresponse_shares()
+    return {m: valid_n(m, shares, n) for m in models}
+
+
+def expected_estimates(
+    frame: pd.DataFrame, models: tuple[str, ...] = TABLE_MODELS, n: int = PAPER_N,
+    warm: dict | None = None,
+) -> pd.DataFrame:
+    """The models fitted on a large expected sample, with ``se_n`` (the SE at the fit's
+    valid N in a sample of n) and ``z`` = estimate / se_n. ``warm``: SNP start results
+    carried between calls (``suite.fit_models``)."""
+    est = fit_models(frame, list(models), warm=warm)
+    vn = paper_valid_n(tuple(dict.fromkeys(est["model"])), n)
+    nvalid = est["model"].map(vn).to_numpy(float)
+    est["se_n"] = est["se"].to_numpy(float) * np.sqrt(est["nobs"].to_numpy(float) / nvalid)
+    est["z"] = est["estimate"] / est["se_n"]
+    return est
+
+
+def cell_values(est: pd.DataFrame, cells: list[Cell] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(estimate, se_n) of every cell, from an ``expected_estimates`` frame."""
+    cells = paper_cells() if cells is None else cells
+    idx = est.set_index(["model", "term"])
+    keys = [(c.model, c.term) for c in cells]
+    sub = idx.reindex(keys)
+    return sub["estimate"].to_numpy(float), sub["se_n"].to_numpy(float)
+
+
+def redraw_destination(probe: Probe, frame: pd.DataFrame, a: dict) -> pd.DataFrame:
+    """The large sample with its destinations re-chosen under assumptions ``a`` (the
+    destination is the last block of the world: nothing else depends on it), the
+    constants re-solved so the expected shares stay on the paper's."""
+    rows = probe.rows
+    sub = {k: v[rows] for k, v in probe.cols.items()}
+    util = dest_utilities(sub, probe.z["dest"][rows], a)
+    w = np.full(len(rows), 1.0 / len(rows))
+    target = solver_targets(margin_specs(a, probe.cfg.targets), a)["dest"]
+    asc = solve_dest_constants(util, w, probe.theta["dest"], target)
+    dest = np.argmax(util + asc, axis=1)
+    out = frame.copy()
+    out["dest"] = np.asarray(DESTS, dtype=object)[dest]
+    out["prefer_sk"] = (dest == 0).astype(np.int8)
+    out["prefer_us"] = (dest == 1).astype(np.int8)
+    return out
+
+
+# ------------------------------------------------------------ Monte Carlo means ------
+def _sample_cells(pop: pd.DataFrame, root: int, reps: list[int], n: int,
+                  keys: list[tuple[str, str]], models: tuple[str, ...]) -> np.ndarray:
+    """(len(reps), 2, cells) estimates and SEs of paper-design samples ``reps``."""
+    from sim_refugee.designs import get_design
+    from sim_refugee.seeds import rng_for
+
+    paper = get_design("paper")
+    params = paper.Params()
+    state = paper.prepare(pop, params, rng_for(root, "prepare", 0, "paper"))
+    out = np.full((len(reps), 2, len(keys)), np.nan)
+    for i, r in enumerate(reps):
+        sample = paper.draw(pop, state, n, params, rng_for(root, "sample", 0, r))
+        est = fit_models(sample, list(models)).set_index(["model", "term"]).reindex(keys)
+        ok = (est["status"] == "ok").to_numpy()
+        out[i, 0] = np.where(ok, est["estimate"].to_numpy(float), np.nan)
+        out[i, 1] = np.where(ok, est["se"].to_numpy(float), np.nan)
+    return out
+
+
+def sampled_estimates(
+    pop: pd.DataFrame, root: int, reps: int, cells: list[Cell] | None = None,
+    n: int = PAPER_N, models: tuple[str, ...] = TABLE_MODELS, n_jobs: int = 1,
+) -> pd.DataFrame:
+    """Per cell, over ``reps`` paper-design samples of n (keys ``("sample", 0, r)`` under
+    ``root``: the same samples for the same population): mean estimate, mean z, their
+    Monte Carlo SEs, median SE and the share of failed fits. The expected estimate and z
+    of the issue's check, and the map the Monte Carlo stage of the calibration solves."""
+    from joblib import Parallel, delayed
+
+    cells = paper_cells() if cells is None else cells
+    keys = [(c.model, c.term) for c in cells]
+    chunks = [list(range(reps))[k::max(n_jobs, 1)] for k in range(max(n_jobs, 1))]
+    chunks = [c for c in chunks if c]
+    if n_jobs > 1:
+        parts = Parallel(n_jobs=n_jobs)(
+            delayed(_sample_cells)(pop, root, c, n, keys, models) for c in chunks)
+    else:
+        parts = [_sample_cells(pop, root, c, n, keys, models) for c in chunks]
+    arr = np.full((reps, 2, len(keys)), np.nan)
+    for c, part in zip(chunks, parts, strict=True):
+        arr[c] = part
+    b, s = arr[:, 0], arr[:, 1]
+    z = b / s
+    cnt = np.isfinite(z).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame({
+            "model": [k[0] for k in keys], "term": [k[1] for k in keys],
+            "mean_b": np.nanmean(b, 0), "mcse_b": np.nanstd(b, 0, ddof=1) / np.sqrt(cnt),
+            "mean_z": np.nanmean(z, 0), "mcse_z": np.nanstd(z, 0, ddof=1) / np.sqrt(cnt),
+            "median_se": np.nanmedian(s, 0), "fail_rate": 1.0 - cnt / reps,
+        })
+
+
+def effective_se(mean_b: np.ndarray, mean_z: np.ndarray, median_se: np.ndarray) -> np.ndarray:
+    """The SE that turns the mean estimate into the mean z (mean_b / mean_z), or the
+    median SE where |mean z| is too small for the ratio to be stable."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = mean_b / mean_z
+    return np.where((np.abs(mean_z) >= 0.5) & (ratio > 0), ratio, median_se)
