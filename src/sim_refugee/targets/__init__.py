@@ -10,6 +10,7 @@ default, a reason and what it affects; experiments override assumptions by name.
 from __future__ import annotations
 
 import functools
+import math
 from importlib import resources
 from typing import Any
 
@@ -52,6 +53,11 @@ def assumption_defaults() -> dict[str, AssumptionValue]:
     return out
 
 
+def _finite_number(x: Any) -> bool:
+    """True for a finite int or float (not a bool, not a string)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def resolve_assumptions(overrides: dict[str, Any] | None = None) -> dict[str, AssumptionValue]:
     """Defaults with ``overrides`` applied; an unknown name or a wrong shape is a
     UserInputError naming the key."""
@@ -68,13 +74,13 @@ def resolve_assumptions(overrides: dict[str, Any] | None = None) -> dict[str, As
                 raise UserInputError(
                     f"assumption {key!r} must be a list of {len(default)} numbers", key=key
                 )
-            try:
-                values[key] = [float(x) for x in val]
-            except (TypeError, ValueError):
-                raise UserInputError(f"assumption {key!r} must hold numbers", key=key) from None
+            if not all(_finite_number(x) for x in val):
+                raise UserInputError(f"assumption {key!r} must hold finite numbers", key=key)
+            values[key] = [float(x) for x in val]
         else:
-            if isinstance(val, bool) or not isinstance(val, (int, float)):
-                raise UserInputError(f"assumption {key!r} must be a number, got {val!r}", key=key)
+            if not _finite_number(val):
+                raise UserInputError(
+                    f"assumption {key!r} must be a finite number, got {val!r}", key=key)
             values[key] = float(val)
     return values
 
