@@ -33,7 +33,8 @@ import scipy.sparse as sp
 from pydantic import Field, model_validator
 
 from sim_refugee.designs.base import StrictModel
-from sim_refugee.errors import require_columns
+from sim_refugee.errors import UserInputError, require_columns
+from sim_refugee.validation import numeric_column
 
 
 class NetworkParams(StrictModel):
@@ -105,7 +106,11 @@ def build_network(pop: pd.DataFrame, params: NetworkParams, rng: np.random.Gener
     n = len(pop)
     log_mult = np.zeros(n)
     for col, b in params.degree_by.items():
-        log_mult += b * pop[col].to_numpy(dtype=float)
+        log_mult += b * numeric_column(pop, col, "population (network degree_by)")
+    for col in params.homophily:
+        if pop[col].isna().any():
+            raise UserInputError(
+                f"population (network homophily): column {col!r} has missing values", key=col)
     theta = rng.gamma(params.degree_shape, 1.0 / params.degree_shape, size=n) * np.exp(log_mult)
     theta /= theta.mean()
     half_stubs = params.mean_degree * n / 2.0

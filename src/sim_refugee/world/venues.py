@@ -22,6 +22,7 @@ from scipy.special import expit
 
 from sim_refugee.designs.base import StrictModel
 from sim_refugee.errors import UserInputError, require_columns
+from sim_refugee.validation import numeric_column
 
 
 class VenueType(StrictModel):
@@ -112,7 +113,7 @@ def build_venues(pop: pd.DataFrame, params: VenueParams, rng: np.random.Generato
         require_columns(pop, cols, f"population (venue type {tname!r} coefs)")
         eta = np.full(n, vt.intercept)
         for c in cols:
-            eta += vt.coefs[c] * pop[c].to_numpy(dtype=float)
+            eta += vt.coefs[c] * numeric_column(pop, c, f"population (venue type {tname!r} coefs)")
         attends = (rng.random(n) < expit(eta)) & (site_idx >= 0)
         # venue ids for this type: site s has ids next_id + s*per_site + j
         pop_share = rng.dirichlet(np.full(vt.per_site, params.popularity_concentration),
