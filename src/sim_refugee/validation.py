@@ -47,6 +47,8 @@ MAX_RESULT_VALUES = 100_000_000
 #: days, slots, intercepts per unit).
 MAX_COUNT = 100_000
 
+#: Longest file or folder name (bytes) on the common file systems.
+NAME_MAX = 255
 NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 NAME_RULE = "1-64 of letters, digits, '_', '-', '.', not starting with '.' or '-'"
 
@@ -217,6 +219,12 @@ def check_output(path: str | os.PathLike, key: str = "--out", kind: str = "dir")
     p = Path(path)
     if str(path) == "" or "\x00" in str(path):
         raise UserInputError(f"{key} {str(path)!r} is not a valid path", key=key)
+    # the last part also gets a temporary sibling ".<name>.<random>.tmp" while written
+    limits = [NAME_MAX] * (len(p.parts) - 1) + [NAME_MAX - 16]
+    long = [(part, n) for part, n in zip(p.parts, limits, strict=True) if len(part.encode()) > n]
+    if long:
+        raise UserInputError(f"{key}: path component {long[0][0][:40]!r}... is longer than "
+                             f"{long[0][1]} bytes", key=key)
     if kind == "dir" and p.exists() and not p.is_dir():
         raise UserInputError(f"{key} {str(p)!r} exists and is not a folder", key=key)
     if kind == "file" and p.is_dir():
@@ -226,14 +234,6 @@ def check_output(path: str | os.PathLike, key: str = "--out", kind: str = "dir")
         raise UserInputError(f"{key} {str(p)!r} is under {str(base)!r}, which is a file", key=key)
     if not os.access(base, os.W_OK | os.X_OK):
         raise UserInputError(f"{key} {str(p)!r}: folder {str(base)!r} is not writable", key=key)
-    try:
-        name_max = os.pathconf(base, "PC_NAME_MAX")
-    except (OSError, ValueError):
-        name_max = 255
-    long = [part for part in p.parts if len(part.encode()) > name_max]
-    if long:
-        raise UserInputError(f"{key}: path component {long[0][:40]!r}... is longer than "
-                             f"{name_max} bytes", key=key)
     return p
 
 

@@ -53,9 +53,16 @@ def assumption_defaults() -> dict[str, AssumptionValue]:
     return out
 
 
+#: Largest |value| of an assumption. Every assumption is a share, an SD, an age or a
+#: time in years, or a log-odds/probit coefficient; none means anything beyond 1,000,
+#: and larger values overflow the generator.
+ASSUMPTION_LIMIT = 1_000.0
+
+
 def _finite_number(x: Any) -> bool:
-    """True for a finite int or float (not a bool, not a string)."""
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    """True for an int or float (not a bool, not a string) with |x| <= ASSUMPTION_LIMIT."""
+    return (isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+            and abs(x) <= ASSUMPTION_LIMIT)
 
 
 def resolve_assumptions(overrides: dict[str, Any] | None = None) -> dict[str, AssumptionValue]:
@@ -75,12 +82,15 @@ def resolve_assumptions(overrides: dict[str, Any] | None = None) -> dict[str, As
                     f"assumption {key!r} must be a list of {len(default)} numbers", key=key
                 )
             if not all(_finite_number(x) for x in val):
-                raise UserInputError(f"assumption {key!r} must hold finite numbers", key=key)
+                raise UserInputError(
+                    f"assumption {key!r} must hold finite numbers in [-{ASSUMPTION_LIMIT:g}, "
+                    f"{ASSUMPTION_LIMIT:g}]", key=key)
             values[key] = [float(x) for x in val]
         else:
             if not _finite_number(val):
                 raise UserInputError(
-                    f"assumption {key!r} must be a finite number, got {val!r}", key=key)
+                    f"assumption {key!r} must be a finite number in [-{ASSUMPTION_LIMIT:g}, "
+                    f"{ASSUMPTION_LIMIT:g}], got {val!r}", key=key)
             values[key] = float(val)
     return values
 

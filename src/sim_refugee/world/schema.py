@@ -107,12 +107,12 @@ def _is_int_dtype(col: pd.Series) -> bool:
 
 
 def _is_str_dtype(col: pd.Series) -> bool:
+    """Strings: a string dtype, a categorical of strings, or objects that are all str."""
     if isinstance(col.dtype, pd.CategoricalDtype):
         return all(isinstance(c, str) for c in col.cat.categories)
-    if pd.api.types.is_string_dtype(col):
-        return bool(col.map(lambda v: isinstance(v, str) or v is None or v is pd.NA
-                            or (isinstance(v, float) and np.isnan(v))).all())
-    return False
+    if col.dtype == object:
+        return bool(col.dropna().map(lambda v: isinstance(v, str)).all())
+    return pd.api.types.is_string_dtype(col)
 
 
 def check_column(frame: pd.DataFrame, spec: ColumnSpec, where: str = "population") -> None:

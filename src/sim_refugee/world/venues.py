@@ -22,7 +22,11 @@ from scipy.special import expit
 
 from sim_refugee.designs.base import StrictModel
 from sim_refugee.errors import UserInputError, require_columns
-from sim_refugee.validation import numeric_column
+from sim_refugee.validation import MAX_COUNT, numeric_column
+
+#: Largest number of venues of one type in one site (a person picks one by a
+#: person x venue comparison, so memory grows with it).
+MAX_VENUES_PER_SITE = 100
 
 
 class VenueType(StrictModel):
@@ -36,7 +40,7 @@ class VenueType(StrictModel):
         more heterogeneous visit frequency).
     """
 
-    per_site: int = Field(ge=1)
+    per_site: int = Field(ge=1, le=MAX_VENUES_PER_SITE)
     intercept: float
     coefs: dict[str, float] = Field(default_factory=dict)
     slot_rate: float = Field(gt=0.0, le=1.0)
@@ -61,8 +65,8 @@ class VenueParams(StrictModel):
     live outside every catchment), so nobody is a non-attender."""
 
     types: dict[str, VenueType] = Field(default_factory=lambda: dict(DEFAULT_TYPES))
-    days: int = Field(14, ge=1)
-    slots_per_day: int = Field(3, ge=1)
+    days: int = Field(14, ge=1, le=MAX_COUNT)
+    slots_per_day: int = Field(3, ge=1, le=MAX_COUNT)
     popularity_concentration: float = Field(2.0, gt=0.0)
     attend_all: bool = False
 
