@@ -17,7 +17,6 @@ Rules (README, "Bad input"):
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import types
@@ -109,18 +108,6 @@ def check_int(value: Any, key: str, lo: int | None = None, hi: int | None = None
         rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]" if lo is not None else f"<= {hi}"
         raise UserInputError(f"{key} must be an integer {rng}, got {value}", key=key)
     return int(value)
-
-
-def check_finite(value: Any, key: str) -> float:
-    """``value`` as a float if it is a finite real number (not a bool), else a
-    UserInputError naming ``key``."""
-    import numpy as np
-
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        raise UserInputError(f"{key} must be a number, got {_show(value)}", key=key)
-    if not math.isfinite(float(value)):
-        raise UserInputError(f"{key} must be a finite number, got {value}", key=key)
-    return float(value)
 
 
 def _show(value: Any, width: int = 60) -> str:

@@ -232,3 +232,25 @@ def test_sample_flags(pop_file, tmp_path, capsys, argv, key) -> None:
     assert main(base + argv) == 2
     assert key in capsys.readouterr().err
     assert listing(tmp_path) == set()
+
+
+@pytest.mark.timeout(120)
+def test_cluster_whose_jobs_never_start_stops_with_a_message(monkeypatch) -> None:
+    """The scheduler's commands exist but no job starts (wrong queue, say): after the
+    wait the run stops with a message naming [cluster] instead of a traceback."""
+    pytest.importorskip("dask_jobqueue")
+    from dask.distributed import LocalCluster
+
+    import sim_refugee.engine.backends as backends
+    from sim_refugee.engine.config import ClusterSection
+    from sim_refugee.errors import UserInputError
+
+    def no_jobs(c: ClusterSection) -> LocalCluster:  # a cluster whose jobs stay queued
+        cluster = LocalCluster(n_workers=0, processes=False, dashboard_address=None)
+        cluster.scale = lambda jobs: None
+        return cluster
+
+    monkeypatch.setattr(backends, "make_jobqueue_cluster", no_jobs)
+    with pytest.raises(UserInputError, match="no Dask worker started") as info:
+        backends.DaskBackend(1, None, ClusterSection(), wait_timeout=1.0)
+    assert info.value.key == "cluster"

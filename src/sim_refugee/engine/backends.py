@@ -13,6 +13,7 @@ config's ``[cluster]`` table. Worker processes run with one BLAS thread
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 from collections.abc import Iterable, Iterator
@@ -105,7 +106,16 @@ class DaskBackend:
             self._cluster = make_jobqueue_cluster(cluster)
             self._cluster.scale(jobs=cluster.jobs)
             self.client = Client(self._cluster)
-            self.client.wait_for_workers(1, timeout=wait_timeout)
+            try:
+                self.client.wait_for_workers(1, timeout=wait_timeout)
+            except (TimeoutError, asyncio.TimeoutError):
+                self.close()
+                raise UserInputError(
+                    f"config key 'cluster': no Dask worker started within {wait_timeout:g} s; "
+                    "check queue, account, memory and walltime against the scheduler's limits "
+                    "and the job logs (cluster.log_directory)",
+                    key="cluster",
+                ) from None
         else:
             self._cluster = LocalCluster(
                 n_workers=workers,
