@@ -207,8 +207,10 @@ def check_output(path: str | os.PathLike, key: str = "--out", kind: str = "dir")
     if str(path) == "" or "\x00" in str(path):
         raise UserInputError(f"{key} {str(path)!r} is not a valid path", key=key)
     # the last part also gets a temporary sibling ".<name>.<random>.tmp" while written
-    limits = [NAME_MAX] * (len(p.parts) - 1) + [NAME_MAX - 16]
-    long = [(part, n) for part, n in zip(p.parts, limits, strict=True) if len(part.encode()) > n]
+    parts = p.parts
+    long = [(part, NAME_MAX - 16 if i == len(parts) - 1 else NAME_MAX)
+            for i, part in enumerate(parts)]
+    long = [(part, n) for part, n in long if len(part.encode()) > n]
     if long:
         raise UserInputError(f"{key}: path component {long[0][0][:40]!r}... is longer than "
                              f"{long[0][1]} bytes", key=key)

@@ -4,6 +4,7 @@ names and paths, bounded sizes, and strict Python API entry points."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,6 +114,9 @@ def test_output_paths(tmp_path) -> None:
         check_output(tmp_path / "f" / "x" / "y", kind="dir")
     with pytest.raises(UserInputError, match="is a folder"):
         check_output(tmp_path, kind="file")
+    with pytest.raises(UserInputError, match="is a folder"):
+        check_output(".", kind="file")
+    assert check_output(".", kind="dir") == Path(".")
     with pytest.raises(UserInputError, match="longer than"):
         check_output(tmp_path / ("n" * 300), kind="file")
     assert check_output(tmp_path / "new" / "deeper", kind="dir") == tmp_path / "new" / "deeper"
