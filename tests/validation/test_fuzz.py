@@ -202,8 +202,7 @@ def test_mutated_suite_experiment_validates_or_names_the_key(cfg: dict[str, Any]
         assert str(exc)
         return
     event("valid")
-    assert exp.conditions and all(c.n <= exp.file.world.get("size", 100_000)
-                                  for c in exp.conditions if "size" in exp.file.world)
+    assert exp.conditions and all(c.n <= c.world.get("size", 100_000) for c in exp.conditions)
 
 
 # ---------------------------------------------------------------------------
