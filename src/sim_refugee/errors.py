@@ -33,3 +33,15 @@ def require_columns(frame, columns, where: str = "data") -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise MissingColumnError(missing, where)
+
+
+def under_key(exc: UserInputError, prefix: str, where: str = "") -> UserInputError:
+    """``exc`` re-keyed under ``prefix`` (e.g. a calibration error keyed ``selection``
+    becomes ``world.selection``), with the key named in the message if it was not."""
+    key = f"{prefix}.{exc.key}" if exc.key and not str(exc.key).startswith(prefix) else (
+        exc.key or prefix)
+    msg = str(exc)
+    if repr(key) in msg or f"{key}:" in msg:
+        return exc
+    w = f" {where}" if where else ""
+    return UserInputError(f"config key {key!r}{w}: {msg}", key=key)

@@ -31,8 +31,11 @@ def _key_word(part: KeyPart) -> int:
 
 def seed_sequence(root: int, *key: KeyPart) -> np.random.SeedSequence:
     """The SeedSequence for stream ``key`` under root seed ``root``."""
-    if not isinstance(root, (int, np.integer)) or root < 0:
-        raise ValueError(f"root seed must be a non-negative integer, got {root!r}")
+    if isinstance(root, (bool, np.bool_)) or not isinstance(root, (int, np.integer)) or root < 0:
+        from sim_refugee.errors import UserInputError
+
+        raise UserInputError(f"root seed must be a non-negative integer, got {root!r}",
+                             key="seed")
     return np.random.SeedSequence(entropy=int(root), spawn_key=tuple(_key_word(k) for k in key))
 
 

@@ -56,7 +56,9 @@ def _bad(argv, capsys, key, out):
 def test_bad_population_input(capsys, tmp_path):
     out = tmp_path / "p.parquet"
     _bad(["population", "--size", "-5", "--seed", "1", "--out", str(out)], capsys, "--size", out)
-    _bad(["population", "--size", "100", "--seed", "-1", "--out", str(out)], capsys, "--seed", out)
+    _bad(["population", "--size", "100", "--seed", "1", "--out", str(out)], capsys, "--size", out)
+    _bad(["population", "--size", "2000", "--seed", "-1", "--out", str(out)], capsys, "--seed",
+         out)
     cfg = tmp_path / "bad.toml"
     cfg.write_text("size = [unclosed\n")
     _bad(["population", "--seed", "1", "--config", str(cfg), "--out", str(out)], capsys,
@@ -76,7 +78,8 @@ def test_bad_sample_input(pop_file, capsys, tmp_path):
     base = ["sample", "--population", str(pop_file), "--seed", "1", "--out", str(out)]
     _bad(base + ["--design", "lottery"], capsys, "lottery", out)
     _bad(base + ["--n", "0"], capsys, "--n", out)
-    _bad(base + ["--n", "5000000"], capsys, "n=5000000", out)
+    _bad(base + ["--n", "5000000"], capsys, "--n", out)
+    _bad(base + ["--n", "50000"], capsys, "--n 50000 is larger than the population", out)
     _bad(["sample", "--population", str(tmp_path / "nope.parquet"), "--seed", "1", "--out",
           str(out)], capsys, "--population", out)
     params = tmp_path / "params.toml"

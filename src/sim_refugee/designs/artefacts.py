@@ -390,8 +390,8 @@ def effective_n(sample: pd.DataFrame, items: tuple[str, ...] = LIKERT_ITEMS) -> 
 
 
 def check_n(n: int, pop: pd.DataFrame, key: str = "n") -> None:
-    """UserInputError unless 0 < n <= population size."""
-    if not isinstance(n, (int, np.integer)) or n <= 0:
+    """UserInputError unless n is an int (not a bool) with 0 < n <= population size."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n <= 0:
         raise UserInputError(f"{key} must be a positive integer, got {n!r}", key=key)
     if n > len(pop):
         raise UserInputError(

@@ -7,15 +7,19 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from sim_refugee.validation import StrictModel as _StrictBase
 
 SAMPLE_EXTRA_COLUMNS = ("site", "interviewer", "incl_prob", "weight", "design")
 
 
-class StrictModel(BaseModel):
-    """A pydantic model that rejects unknown keys (the error names the key)."""
+class StrictModel(_StrictBase):
+    """A frozen pydantic model that rejects unknown keys, coercions (bool/str/float to
+    int, str to float or bool) and non-finite numbers; the error names the key
+    (``sim_refugee.validation``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
 
 class Design(Protocol):

@@ -25,6 +25,7 @@ from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assem
 from sim_refugee.designs.base import StrictModel
 from sim_refugee.designs.weighting import WeightingParams, apply_weighting
 from sim_refugee.errors import UserInputError, require_columns
+from sim_refugee.validation import numeric_column
 
 #: default reach coefficients (log-scale, assumptions; the paper gives only their
 #: direction: urban bias, help networks, sites' catchments)
@@ -70,8 +71,7 @@ def reach_score(pop: pd.DataFrame, coefs: dict[str, float]) -> np.ndarray:
             require_columns(pop, ["home_site"], "population (quota reach 'in_catchment')")
             x = (pop["home_site"].astype(str) != "none").to_numpy(dtype=float)
         else:
-            require_columns(pop, [key], f"population (quota reach {key!r})")
-            x = pop[key].to_numpy(dtype=float)
+            x = numeric_column(pop, key, f"population (quota reach {key!r})")
         score += b * x
     return score
 

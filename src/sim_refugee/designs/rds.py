@@ -30,6 +30,7 @@ from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assem
 from sim_refugee.designs.base import StrictModel
 from sim_refugee.designs.weighting import WeightingParams, apply_weighting
 from sim_refugee.errors import UserInputError, require_columns
+from sim_refugee.validation import numeric_column
 from sim_refugee.world.network import Network, NetworkParams, build_network
 
 
@@ -125,7 +126,7 @@ def _accept_prob(pop: pd.DataFrame, params: RDSParams) -> np.ndarray:
     require_columns(pop, list(params.accept_by), "population (rds accept_by)")
     eta = np.full(len(pop), logit(1.0 - params.refusal_prob) if params.refusal_prob > 0 else 30.0)
     for col, b in params.accept_by.items():
-        eta += b * pop[col].to_numpy(dtype=float)
+        eta += b * numeric_column(pop, col, "population (rds accept_by)")
     return expit(eta)
 
 

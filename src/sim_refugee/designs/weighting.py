@@ -35,6 +35,12 @@ def margins_from(
     return out
 
 
+def _few(levels: list[str], k: int = 5) -> str:
+    """At most k levels for a message, with the total when there are more."""
+    shown = ", ".join(repr(v) for v in levels[:k])
+    return f"[{shown}, ... ({len(levels)} in all)]" if len(levels) > k else f"[{shown}]"
+
+
 def _check_margins(frame: pd.DataFrame, margins: Margins) -> None:
     require_columns(frame, list(margins), "frame (raking margins)")
     for col, shares in margins.items():
@@ -49,12 +55,13 @@ def _check_margins(frame: pd.DataFrame, margins: Margins) -> None:
         extra = sorted(map(str, present - set(shares)))
         if extra:
             raise UserInputError(
-                f"margin {col!r}: sample level(s) {extra} have no target share", key=col
+                f"margin {col!r}: sample level(s) {_few(extra)} have no target share", key=col
             )
         unreachable = sorted(str(k) for k, s in shares.items() if s > 0 and k not in present)
         if unreachable:
             raise UserInputError(
-                f"margin {col!r}: level(s) {unreachable} have a target share but no sample rows",
+                f"margin {col!r}: level(s) {_few(unreachable)} have a target share but no "
+                "sample rows (a continuous column cannot be raked on)",
                 key=col,
             )
         if frame[col].isna().any():

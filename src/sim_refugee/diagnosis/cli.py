@@ -11,10 +11,13 @@ def _diagnose(args: argparse.Namespace) -> int:
     from sim_refugee.diagnosis.output import write_diagnosis
     from sim_refugee.engine.storage import open_results
     from sim_refugee.errors import UserInputError
+    from sim_refugee.validation import check_output
 
     d = Path(args.dir)
     if not d.exists():
         raise UserInputError(f"run folder {str(d)!r} does not exist", key="DIR")
+    if args.out:
+        check_output(args.out, "--out", kind="dir")
     res = open_results(d)
     diag = diagnose(res)
     paths = write_diagnosis(diag, args.out or (d if d.is_dir() else d.parent))

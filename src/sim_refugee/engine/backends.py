@@ -13,7 +13,9 @@ config's ``[cluster]`` table. Worker processes run with one BLAS thread
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import shutil
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -24,6 +26,8 @@ from sim_refugee.engine.tasks import TaskSpec, execute_task
 from sim_refugee.errors import UserInputError
 
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: The scheduler commands dask-jobqueue runs to submit and cancel jobs.
+SCHEDULER_COMMANDS = {"slurm": ("sbatch", "squeue", "scancel"), "pbs": ("qsub", "qstat", "qdel")}
 SCHEDULER_TIMEOUT = "20s"  # how long to try to reach a --scheduler address
 
 
@@ -102,7 +106,16 @@ class DaskBackend:
             self._cluster = make_jobqueue_cluster(cluster)
             self._cluster.scale(jobs=cluster.jobs)
             self.client = Client(self._cluster)
-            self.client.wait_for_workers(1, timeout=wait_timeout)
+            try:
+                self.client.wait_for_workers(1, timeout=wait_timeout)
+            except (TimeoutError, asyncio.TimeoutError):
+                self.close()
+                raise UserInputError(
+                    f"config key 'cluster': no Dask worker started within {wait_timeout:g} s; "
+                    "check queue, account, memory and walltime against the scheduler's limits "
+                    "and the job logs (cluster.log_directory)",
+                    key="cluster",
+                ) from None
         else:
             self._cluster = LocalCluster(
                 n_workers=workers,
@@ -133,8 +146,24 @@ class DaskBackend:
                 self._cluster.close()
 
 
+def check_scheduler_commands(kind: str) -> None:
+    """UserInputError naming ``cluster.kind`` unless the scheduler's commands are on PATH
+    (without them dask-jobqueue cannot submit a job and the run would wait for workers
+    that never start)."""
+    missing = [c for c in SCHEDULER_COMMANDS[kind] if shutil.which(c) is None]
+    if missing:
+        raise UserInputError(
+            f"config key 'cluster.kind': kind = {kind!r} needs the {kind.upper()} commands "
+            f"{', '.join(SCHEDULER_COMMANDS[kind])} on this machine's PATH; not found: "
+            f"{', '.join(missing)}. Run from the cluster's login node, or drop the [cluster] "
+            "table (or use --backend serial/loky)",
+            key="cluster.kind",
+        )
+
+
 def make_jobqueue_cluster(c: ClusterSection) -> Any:
     """A dask-jobqueue cluster (SLURMCluster or PBSCluster) from a ``[cluster]`` table."""
+    check_scheduler_commands(c.kind)
     try:
         import dask_jobqueue
     except ImportError as exc:  # pragma: no cover

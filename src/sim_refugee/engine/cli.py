@@ -11,20 +11,22 @@ def _run(args: argparse.Namespace) -> int:
 
     from sim_refugee.engine.config import BackendSection, load_experiment, pydantic_error
     from sim_refugee.engine.run import run_experiment
+    from sim_refugee.validation import MAX_COUNT, check_int
 
     exp = load_experiment(args.config)
     upd = {}
     if args.backend:
         upd["kind"] = args.backend
     if args.workers is not None:
-        upd["workers"] = args.workers
+        upd["workers"] = check_int(args.workers, "--workers", 1, MAX_COUNT)
     if args.scheduler:
         upd["scheduler"] = args.scheduler
         upd.setdefault("kind", "dask")
+    merged = {**exp.file.backend.model_dump(), **upd}
     try:
-        backend = BackendSection.model_validate({**exp.file.backend.model_dump(), **upd})
+        backend = BackendSection.model_validate(merged)
     except ValidationError as exc:
-        raise pydantic_error(exc, "backend") from exc
+        raise pydantic_error(exc, "backend", data=merged) from None
     if backend.scheduler and backend.kind != "dask":
         from sim_refugee.errors import UserInputError
 

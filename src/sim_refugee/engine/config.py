@@ -5,7 +5,10 @@ Everything is checked before anything runs or is written: the file's own keys
 i.e. ``sim_refugee.world.WorldConfig`` for the paper suite), every design's params (by
 the design's ``Params``), every sample size against the population size, and every grid
 key (by applying each value and re-validating). Errors are ``UserInputError`` naming the
-dotted key.
+dotted key. Types are strict and numbers finite (``sim_refugee.validation``); the
+experiment name and design labels are safe names (they become folder and file names);
+replications, populations, conditions and the size of the results are bounded
+(``validation.MAX_*``), so what cannot fit in memory is refused before anything runs.
 """
 
 from __future__ import annotations
@@ -14,36 +17,49 @@ import copy
 import hashlib
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from sim_refugee.errors import UserInputError
 from sim_refugee.io import read_toml
+from sim_refugee.validation import (
+    MAX_CONDITIONS,
+    MAX_COUNT,
+    MAX_POPULATIONS,
+    MAX_REPLICATIONS,
+    MAX_RESULT_VALUES,
+    SafeName,
+    validation_error,
+)
+from sim_refugee.validation import StrictModel as _Strict
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+#: Seeds are stored as 64-bit integers (netCDF attributes).
+MAX_SEED = 2**63 - 1
 
 
 class ExperimentSection(_Strict):
     """[experiment]: what to repeat and how often."""
 
-    name: str = Field(min_length=1)
+    name: SafeName
     unit: str = "paper_suite"
-    root_seed: int = Field(ge=0)
-    replications: int = Field(ge=1, description="replications per condition x population x design")
-    chunk_size: int = Field(default=10, ge=1, description="replications per task")
-    populations: int = Field(default=1, ge=1, description="independent populations per condition")
+    root_seed: int = Field(ge=0, le=MAX_SEED)
+    replications: int = Field(ge=1, le=MAX_REPLICATIONS,
+                              description="replications per condition x population x design")
+    chunk_size: int = Field(default=10, ge=1, le=MAX_REPLICATIONS,
+                            description="replications per task")
+    populations: int = Field(default=1, ge=1, le=MAX_POPULATIONS,
+                             description="independent populations per condition")
 
 
 class DesignEntry(_Strict):
     """One [[designs]] entry: a design name and its params (validated by the design)."""
 
     name: str = Field(min_length=1)
-    label: str | None = None
+    label: SafeName | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
     @property
@@ -72,10 +88,16 @@ class BackendSection(_Strict):
     """[backend]: where tasks run."""
 
     kind: Literal["serial", "loky", "dask"] = "serial"
-    workers: int = Field(default=2, ge=1)
+    workers: int = Field(default=2, ge=1, le=MAX_COUNT)
     scheduler: str | None = Field(
         default=None, description="dask scheduler address; none = LocalCluster or [cluster]"
     )
+
+
+#: dask's byte strings: a number and a unit (dask.utils.parse_bytes).
+MEMORY_PATTERN = r"\s*\d+(\.\d+)?\s*(?i:[kmgtp]i?b|b)\s*"
+#: SLURM/PBS walltimes: [days-]hours[:minutes[:seconds]] or minutes[:seconds].
+WALLTIME_PATTERN = r"(\d+-)?\d+(:\d{1,2}){0,2}"
 
 
 class ClusterSection(_Strict):
@@ -84,11 +106,11 @@ class ClusterSection(_Strict):
     kind: Literal["slurm", "pbs"] = "slurm"
     queue: str | None = None
     account: str | None = None
-    cores: int = Field(default=1, ge=1)
-    processes: int = Field(default=1, ge=1)
-    memory: str = "2GB"
-    walltime: str = "01:00:00"
-    jobs: int = Field(default=1, ge=1)
+    cores: int = Field(default=1, ge=1, le=MAX_COUNT)
+    processes: int = Field(default=1, ge=1, le=MAX_COUNT)
+    memory: str = Field(default="2GB", description="per job, e.g. '2GB', '500MB', '4GiB'")
+    walltime: str = Field(default="01:00:00", description="e.g. '01:00:00', '2-00:00:00'")
+    jobs: int = Field(default=1, ge=1, le=MAX_COUNT)
     interface: str | None = None
     local_directory: str | None = None
     log_directory: str | None = None
@@ -96,13 +118,29 @@ class ClusterSection(_Strict):
     job_script_prologue: list[str] = Field(default_factory=list)
     python: str | None = None
 
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str) -> str:
+        if not re.fullmatch(MEMORY_PATTERN, v):
+            raise ValueError(f"must be a size such as '2GB', '500MB' or '4GiB', got {v!r}")
+        return v
+
+    @field_validator("walltime")
+    @classmethod
+    def _walltime(cls, v: str) -> str:
+        if not re.fullmatch(WALLTIME_PATTERN, v):
+            raise ValueError(f"must be a time such as '01:00:00', '30:00' or '2-00:00:00', "
+                             f"got {v!r}")
+        return v
+
 
 class StoppingSection(_Strict):
     """[stopping]: stop a condition once every MCSE is below target (capped)."""
 
     target_mcse: float = Field(gt=0)
-    max_replications: int = Field(ge=1)
-    batch: int | None = Field(default=None, ge=1, description="extra replications per round")
+    max_replications: int = Field(ge=1, le=MAX_REPLICATIONS)
+    batch: int | None = Field(default=None, ge=1, le=MAX_REPLICATIONS,
+                              description="extra replications per round")
     measures: list[str] = Field(default_factory=lambda: ["bias", "coverage", "power"])
 
 
@@ -177,24 +215,12 @@ def stable_hash(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _dotted(loc: tuple[Any, ...], prefix: str = "") -> str:
-    parts = [str(p) for p in loc]
-    return ".".join([prefix, *parts] if prefix else parts)
-
-
-def pydantic_error(exc: ValidationError, prefix: str, where: str = "") -> UserInputError:
-    """Turn a pydantic ValidationError into a UserInputError naming the dotted key."""
-    err = exc.errors()[0]
-    key = _dotted(tuple(err.get("loc", ())), prefix) or prefix
-    kind = err.get("type", "")
-    msg = err.get("msg", "invalid value")
-    if kind == "extra_forbidden":
-        msg = "unknown key"
-    elif kind == "missing":
-        msg = "required key is missing"
-    extra = f" ({len(exc.errors()) - 1} more error(s))" if len(exc.errors()) > 1 else ""
-    w = f" {where}" if where else ""
-    return UserInputError(f"config key {key!r}{w}: {msg}{extra}", key=key)
+def pydantic_error(
+    exc: ValidationError, prefix: str, where: str = "", data: Any = None
+) -> UserInputError:
+    """Turn a pydantic ValidationError into a UserInputError naming the dotted key
+    (``sim_refugee.validation.validation_error``)."""
+    return validation_error(exc, prefix, where, data)
 
 
 def _set_dotted(d: dict[str, Any], path: list[str], value: Any) -> None:
@@ -229,7 +255,7 @@ def validate_experiment(raw: dict[str, Any]) -> Experiment:
     try:
         f = ExperimentFile.model_validate(raw)
     except ValidationError as exc:
-        raise pydantic_error(exc, "") from exc
+        raise pydantic_error(exc, "", data=raw) from None
     if f.backend.kind != "dask" and f.backend.scheduler:
         raise UserInputError(
             "config key 'backend.scheduler' needs backend.kind = 'dask'", key="backend.scheduler"
@@ -288,6 +314,15 @@ def validate_experiment(raw: dict[str, Any]) -> Experiment:
                 key=f"grid.{gk}",
             )
 
+    n_conditions = 1
+    for gk, vals in grid.items():
+        n_conditions *= len(vals)
+        if n_conditions > MAX_CONDITIONS:
+            raise UserInputError(
+                f"config key 'grid.{gk}': the grid has more than {MAX_CONDITIONS} conditions",
+                key=f"grid.{gk}",
+            )
+
     base_n = f.sample.n if isinstance(f.sample.n, int) else f.sample.n[0]
     names = list(grid)
     conditions: list[Condition] = []
@@ -323,17 +358,17 @@ def validate_experiment(raw: dict[str, Any]) -> Experiment:
         try:
             wmodel = unit.validate_world(world)
         except ValidationError as exc:
-            raise _grid_or(exc, "world", overrides, where) from exc
+            raise _grid_or(exc, "world", overrides, where, world) from None
         try:
-            unit.validate_params(unit_params)
+            pmodel = unit.validate_params(unit_params)
         except ValidationError as exc:
-            raise _grid_or(exc, "unit", overrides, where) from exc
+            raise _grid_or(exc, "unit", overrides, where, unit_params) from None
         for i, d in enumerate(f.designs):
             try:
                 unit.validate_design_params(d.name, dparams[d.key])
             except ValidationError as exc:
-                raise _grid_or(exc, f"designs.{i}.params", overrides, where,
-                               grid_prefix=f"designs.{d.key}") from exc
+                raise _grid_or(exc, f"designs.{i}.params", overrides, where, dparams[d.key],
+                               grid_prefix=f"designs.{d.key}") from None
         size = unit.population_size(wmodel)
         if n > size:
             key = "grid.sample.n" if "sample.n" in overrides else "sample.n"
@@ -346,6 +381,7 @@ def validate_experiment(raw: dict[str, Any]) -> Experiment:
         cond = Condition(idx, label, overrides, world, unit_params, dparams, n)
         world_models[cond.world_hash] = wmodel
         conditions.append(cond)
+    _check_result_size(f, unit, wmodel, pmodel, len(conditions))
 
     science = {
         "experiment": f.experiment.model_dump(exclude={"chunk_size"}),
@@ -366,11 +402,35 @@ def validate_experiment(raw: dict[str, Any]) -> Experiment:
     )
 
 
+def _check_result_size(f: ExperimentFile, unit: Any, world: Any, params: Any,
+                       n_conditions: int) -> None:
+    """Refuse a run whose results could not be held in memory (``MAX_RESULT_VALUES``)."""
+    from sim_refugee.engine.units import STAGES, STATISTICS
+
+    lay = unit.layout(world, params)
+    per_rep = (len(lay.model_terms) * len(STATISTICS) + len(lay.models) + len(lay.claims)
+               + len(lay.scalars) + len(STAGES) + 2)
+    reps, key = f.experiment.replications, "experiment.replications"
+    if f.stopping is not None:
+        reps, key = f.stopping.max_replications, "stopping.max_replications"
+    total = reps * n_conditions * f.experiment.populations * len(f.designs) * per_rep
+    if total > MAX_RESULT_VALUES:
+        raise UserInputError(
+            f"config key {key!r}: {reps} replications x {n_conditions} condition(s) x "
+            f"{f.experiment.populations} population(s) x {len(f.designs)} design(s) x "
+            f"{per_rep} values per replication = {total:,} values, more than the "
+            f"{MAX_RESULT_VALUES:,} a run may hold; use fewer replications, conditions or "
+            "designs, or split the experiment",
+            key=key,
+        )
+
+
 def _grid_or(
     exc: ValidationError,
     section: str,
     overrides: dict[str, Any],
     where: str,
+    data: Any = None,
     grid_prefix: str | None = None,
 ) -> UserInputError:
     """Name the grid key if a grid override caused the error, else the section key."""
@@ -378,5 +438,5 @@ def _grid_or(
     gp = grid_prefix or section
     for gk in overrides:
         if gk == f"{gp}.{loc}" or gk.startswith(f"{gp}.{loc}.") or f"{gp}.{loc}".startswith(gk):
-            return pydantic_error(exc, f"grid.{gp}", where)
-    return pydantic_error(exc, section, where)
+            return pydantic_error(exc, f"grid.{gp}", where, data)
+    return pydantic_error(exc, section, where, data)

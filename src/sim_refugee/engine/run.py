@@ -11,6 +11,7 @@ function of the (deterministic) results, so it too is backend- and resume-invari
 from __future__ import annotations
 
 import contextlib
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from sim_refugee.engine.storage import (
 )
 from sim_refugee.engine.tasks import TaskSpec
 from sim_refugee.errors import UserInputError
+from sim_refugee.validation import check_output, inside
 
 
 def make_tasks(exp: Experiment, rep_ranges: dict[int, tuple[int, int]]) -> list[TaskSpec]:
@@ -89,6 +91,7 @@ def _manifest(exp: Experiment, done: dict[int, int], status: str) -> dict[str, A
 
 
 def _check_out(exp: Experiment, out: Path, resume: bool) -> None:
+    check_output(out, "--out", kind="dir")  # not a file, not under a file, writable
     man_path = out / "manifest.json"
     if man_path.exists():
         if not resume:
@@ -133,13 +136,25 @@ def run_experiment(
     done = {c.index: f.experiment.replications for c in exp.conditions}
     summary = {"computed_reps": 0, "skipped_reps": 0, "recomputed_chunks": 0, "seconds": 0.0}
     t_start = time.perf_counter()
+    fresh = not (out / "manifest.json").exists()
+    created = not out.exists()
     try:
-        write_manifest(out, _manifest(exp, done, "running"))
+        try:
+            write_manifest(out, _manifest(exp, done, "running"))
+        except OSError as exc:
+            raise UserInputError(f"cannot write to --out {str(out)!r}: {exc.strerror or exc}",
+                                 key="--out") from None
         ranges = {c.index: (0, f.experiment.replications) for c in exp.conditions}
         while ranges:
             _run_round(exp, out, be, make_tasks(exp, ranges), summary, progress, tqdm)
             ranges = _next_round(exp, out, done) if f.stopping else {}
             write_manifest(out, _manifest(exp, done, "running"))
+    except UserInputError:
+        # Bad input found only while running (e.g. a world that cannot be calibrated):
+        # a fresh run leaves nothing behind, so the corrected config can use the same --out.
+        if fresh and not resume:
+            _remove_run(out, created)
+        raise
     finally:
         with contextlib.suppress(Exception):
             be.close()
@@ -153,7 +168,20 @@ def run_experiment(
     return summary
 
 
+def _remove_run(out: Path, created: bool) -> None:
+    """Delete what a failed fresh run wrote in ``out`` (all of ``out`` if it made it)."""
+    with contextlib.suppress(OSError):
+        if created:
+            shutil.rmtree(out)
+            return
+        shutil.rmtree(chunk_dir(out), ignore_errors=True)
+        for name in ("manifest.json", "results.nc"):
+            (out / name).unlink(missing_ok=True)
+
+
 def _run_round(exp, out, be, specs, summary, progress, tqdm) -> None:  # noqa: ANN001
+    for spec in specs:  # every file this round writes stays inside --out, checked up front
+        inside(chunk_dir(out), spec.filename, key="--out")
     todo = []
     for spec in specs:
         path = chunk_dir(out) / spec.filename

@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 
 from sim_refugee.engine.units import STAGES, STATISTICS, Layout, Record, get_unit
+from sim_refugee.errors import UserInputError, under_key
 from sim_refugee.seeds import rng_for, seed_sequence
 
 # Per-process caches (one worker process = one population at a time for big worlds).
@@ -120,7 +121,10 @@ def execute_task(spec: TaskSpec, limit_threads: bool = True) -> xr.Dataset:
     world = unit.validate_world(spec.world)
     params = unit.validate_params(spec.unit_params)
     layout = unit.layout(world, params)
-    pop, t_world = _population(spec, unit, world, params)
+    try:
+        pop, t_world = _population(spec, unit, world, params)
+    except UserInputError as exc:  # e.g. a world that cannot be calibrated: name the key
+        raise under_key(exc, "world", f"(condition c{spec.cond_index:03d})") from None
     if spec.kind == "estimand":
         def census() -> Record:
             try:

@@ -14,13 +14,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from sim_refugee.engine.units import OK, Layout, Record
 from sim_refugee.errors import UserInputError
+from sim_refugee.validation import StrictModel
 
 
-class SuiteParams(BaseModel):
+class SuiteParams(StrictModel):
     """[unit] table of the paper-suite unit: how the suite is run on each sample.
 
     weights: "none" (the paper's unweighted fits) or "design" (the sample's ``weight``
@@ -34,8 +35,6 @@ class SuiteParams(BaseModel):
     snp_starts / census_snp_starts: starts of each SNP fit in a sample (1 = sneop's single
     start, as the paper ran it) and in the census fit (the estimand: best of 3).
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     weights: Literal["none", "design"] = "none"
     cluster: Literal["none", "site", "interviewer"] = "none"

@@ -17,21 +17,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from scipy import stats
 
 from sim_refugee.engine.units import OK, STATISTICS, Layout, Record
 from sim_refugee.errors import UserInputError
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from sim_refugee.validation import MAX_POPULATION_SIZE
+from sim_refugee.validation import StrictModel as _Strict
 
 
 class ToyWorld(_Strict):
     """The toy population (all values are arbitrary test settings, not paper facts)."""
 
-    size: int = Field(default=5000, ge=10)
+    size: int = Field(default=5000, ge=10, le=MAX_POPULATION_SIZE)
     mean_y: float = 0.2
     sd_y: float = Field(default=1.0, gt=0)
     p_b: float = Field(default=0.3, ge=0, le=1)

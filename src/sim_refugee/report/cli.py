@@ -7,7 +7,10 @@ import argparse
 
 def _report(args: argparse.Namespace) -> int:
     from sim_refugee.report.build import make_report
+    from sim_refugee.validation import check_output
 
+    if args.out:
+        check_output(args.out, "--out", kind="dir")
     path = make_report(args.dir, args.out, figures=not args.no_figures)
     print(f"report: {path}")
     return 0

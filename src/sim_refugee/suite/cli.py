@@ -55,36 +55,27 @@ def _read_config(path: str | None) -> dict[str, Any]:
 
 
 def _replicate(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from sim_refugee.errors import UserInputError
+    from sim_refugee.validation import check_int, check_output, validate_model
 
-    if args.seed < 0:
-        raise UserInputError(f"--seed must be a non-negative integer, got {args.seed}",
-                             key="--seed")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserInputError(f"--out {args.out!r} exists and is not a directory", key="--out")
+    check_int(args.seed, "--seed", 0, 2**63 - 1)
+    out = check_output(args.out, "--out", kind="dir")
     conf = _read_config(args.config)
     suite_conf = conf.get("suite", {})
     n = suite_conf.get("n", 1346)
     if n <= 0:
         raise UserInputError(f"suite.n must be positive, got {n}", key="suite.n")
     order = suite_conf.get("snp_order", 3)
-    if order < 0:
-        raise UserInputError(f"suite.snp_order must be >= 0, got {order}", key="suite.snp_order")
+    if not 0 <= order <= 6:
+        raise UserInputError(f"suite.snp_order must be in [0, 6], got {order}",
+                             key="suite.snp_order")
 
     from sim_refugee.designs import get_design
     from sim_refugee.world import WorldConfig
 
     cfg = WorldConfig.from_dict(conf.get("world", {}), where="world")
     design = get_design("paper")
-    try:
-        params = design.Params.model_validate(conf.get("design", {}))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in ("design", *err["loc"]))
-        raise UserInputError(f"{key}: {err['msg']}", key=key) from None
+    params = validate_model(design.Params, conf.get("design", {}), prefix="design")
     # ---- everything validated: compute, then write (each file atomically)
     run = replicate(cfg, design, params, seed=args.seed, n=n, snp_order=order,
                     include_variants=suite_conf.get("include_variants", True),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from importlib import resources
 from typing import Any
 
@@ -81,6 +82,18 @@ def assumption_defaults(solved: bool = True) -> dict[str, AssumptionValue]:
     return out
 
 
+#: Largest |value| of an assumption. Every assumption is a share, an SD, an age or a
+#: time in years, or a log-odds/probit coefficient; none means anything beyond 1,000,
+#: and larger values overflow the generator.
+ASSUMPTION_LIMIT = 1_000.0
+
+
+def _finite_number(x: Any) -> bool:
+    """True for an int or float (not a bool, not a string) with |x| <= ASSUMPTION_LIMIT."""
+    return (isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+            and abs(x) <= ASSUMPTION_LIMIT)
+
+
 def resolve_assumptions(overrides: dict[str, Any] | None = None) -> dict[str, AssumptionValue]:
     """Defaults with ``overrides`` applied; an unknown name or a wrong shape is a
     UserInputError naming the key."""
@@ -97,13 +110,16 @@ def resolve_assumptions(overrides: dict[str, Any] | None = None) -> dict[str, As
                 raise UserInputError(
                     f"assumption {key!r} must be a list of {len(default)} numbers", key=key
                 )
-            try:
-                values[key] = [float(x) for x in val]
-            except (TypeError, ValueError):
-                raise UserInputError(f"assumption {key!r} must hold numbers", key=key) from None
+            if not all(_finite_number(x) for x in val):
+                raise UserInputError(
+                    f"assumption {key!r} must hold finite numbers in [-{ASSUMPTION_LIMIT:g}, "
+                    f"{ASSUMPTION_LIMIT:g}]", key=key)
+            values[key] = [float(x) for x in val]
         else:
-            if isinstance(val, bool) or not isinstance(val, (int, float)):
-                raise UserInputError(f"assumption {key!r} must be a number, got {val!r}", key=key)
+            if not _finite_number(val):
+                raise UserInputError(
+                    f"assumption {key!r} must be a finite number in [-{ASSUMPTION_LIMIT:g}, "
+                    f"{ASSUMPTION_LIMIT:g}], got {val!r}", key=key)
             values[key] = float(val)
     return values
 

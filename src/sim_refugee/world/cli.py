@@ -19,33 +19,36 @@ def _read_toml(path: str | None, what: str, flag: str = "--config") -> dict[str,
 
 
 def _world_config(args: argparse.Namespace):
-    from sim_refugee.errors import UserInputError
+    from sim_refugee.validation import MAX_POPULATION_SIZE, MIN_WORLD_SIZE, check_int
     from sim_refugee.world import WorldConfig
 
     data = _read_toml(args.config, "world")
     if args.size is not None:
-        if args.size <= 0:
-            raise UserInputError(f"--size must be a positive integer, got {args.size}",
-                                 key="--size")
+        check_int(args.size, "--size", MIN_WORLD_SIZE, MAX_POPULATION_SIZE)
         data = {**data, "size": args.size}
     return WorldConfig.from_dict(data)
 
 
 def _check_seed(seed: int) -> None:
-    from sim_refugee.errors import UserInputError
+    from sim_refugee.validation import check_int
 
-    if seed < 0:
-        raise UserInputError(f"--seed must be a non-negative integer, got {seed}", key="--seed")
+    check_int(seed, "--seed", 0, 2**63 - 1)
 
 
 def _population(args: argparse.Namespace) -> int:
+    from sim_refugee.errors import UserInputError, under_key
     from sim_refugee.io import atomic_path
     from sim_refugee.seeds import seed_sequence
+    from sim_refugee.validation import check_output
     from sim_refugee.world import build_population
 
     cfg = _world_config(args)
     _check_seed(args.seed)
-    pop = build_population(cfg, seed_sequence(args.seed, "population", 0))
+    check_output(args.out, "--out", kind="file")
+    try:
+        pop = build_population(cfg, seed_sequence(args.seed, "population", 0))
+    except UserInputError as exc:  # a world that cannot be calibrated: name the key
+        raise under_key(exc, "world") from None
     with atomic_path(args.out) as tmp:
         pop.to_parquet(tmp, index=False)
     print(f"population of {len(pop)} written to {args.out}")
@@ -54,17 +57,18 @@ def _population(args: argparse.Namespace) -> int:
 
 def _sample(args: argparse.Namespace) -> int:
     import pandas as pd
-    from pydantic import ValidationError
 
     from sim_refugee.designs import get_design
     from sim_refugee.errors import UserInputError
     from sim_refugee.io import atomic_path
     from sim_refugee.seeds import rng_for
+    from sim_refugee.validation import MAX_POPULATION_SIZE, check_int, check_output, validate_model
+    from sim_refugee.world.schema import check_population
 
     _check_seed(args.seed)
     design = get_design(args.design)
-    if args.n <= 0:
-        raise UserInputError(f"--n must be a positive integer, got {args.n}", key="--n")
+    check_int(args.n, "--n", 1, MAX_POPULATION_SIZE)
+    check_output(args.out, "--out", kind="file")
     if not Path(args.population).is_file():
         raise UserInputError(f"--population file {args.population!r} does not exist",
                              key="--population")
@@ -73,12 +77,12 @@ def _sample(args: argparse.Namespace) -> int:
     except Exception as exc:  # pyarrow raises several types for a non-parquet file
         raise UserInputError(f"cannot read --population {args.population!r}: {exc}",
                              key="--population") from None
-    try:
-        params = design.Params.model_validate(_read_toml(args.params, "params", "--params"))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in ("params", *err["loc"]))
-        raise UserInputError(f"{key}: {err['msg']}", key=key) from None
+    check_population(pop, f"--population {args.population!r}")
+    if args.n > len(pop):
+        raise UserInputError(f"--n {args.n} is larger than the population ({len(pop)})",
+                             key="--n")
+    params = validate_model(design.Params, _read_toml(args.params, "params", "--params"),
+                            prefix="params")
     state = design.prepare(pop, params, rng_for(args.seed, "prepare", 0, args.design))
     sample = design.draw(pop, state, args.n, params, rng_for(args.seed, "sample", 0, 0))
     with atomic_path(args.out) as tmp:
@@ -88,13 +92,20 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _calibration_report(args: argparse.Namespace) -> int:
+    from sim_refugee.errors import UserInputError, under_key
     from sim_refugee.io import atomic_path
     from sim_refugee.seeds import seed_sequence
+    from sim_refugee.validation import check_output
     from sim_refugee.world import build_population_with_calibration
 
     cfg = _world_config(args)
     _check_seed(args.seed)
-    _, res = build_population_with_calibration(cfg, seed_sequence(args.seed, "population", 0))
+    if args.out:
+        check_output(args.out, "--out", kind="file")
+    try:
+        _, res = build_population_with_calibration(cfg, seed_sequence(args.seed, "population", 0))
+    except UserInputError as exc:
+        raise under_key(exc, "world") from None
     tab = res.table if args.all else res.table[res.table["documented"]]
     tab = tab.rename(columns={"expected_sample": "expected sample",
                               "population": "implied population"})

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from sim_refugee.errors import UserInputError
 from sim_refugee.targets import paper_margins, resolve_assumptions
+from sim_refugee.validation import MAX_POPULATION_SIZE, MIN_WORLD_SIZE, StrictModel, validate_model
 from sim_refugee.world.reach import ReachParams
 
 
-class WorldConfig(BaseModel):
+class WorldConfig(StrictModel):
     """A world condition.
 
-    size: population size (estimates of refugees in China range 20,000-400,000).
+    size: population size (estimates of refugees in China range 20,000-400,000);
+        between ``MIN_WORLD_SIZE`` (1,000) and ``MAX_POPULATION_SIZE`` (2,000,000).
     effects: "paper" (Table 7 signs and magnitudes) or "null" (the experiential
         variables foodaid, camp, arrest, trafficking, death have no effect on distress).
     calibration: "sample" (expected sample margins under the paper design hit the
@@ -32,9 +33,9 @@ class WorldConfig(BaseModel):
         population has fewer than 2n reachable people).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
-    size: int = Field(100_000, gt=0)
+    size: int = Field(100_000, ge=MIN_WORLD_SIZE, le=MAX_POPULATION_SIZE)
     effects: Literal["paper", "null"] = "paper"
     calibration: Literal["sample", "population", "none"] = "sample"
     selection: ReachParams = ReachParams()
@@ -80,9 +81,4 @@ class WorldConfig(BaseModel):
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None, where: str = "world") -> WorldConfig:
         """Validate ``data``; bad input becomes a UserInputError naming the key."""
-        try:
-            return cls.model_validate(data or {})
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            key = ".".join(str(p) for p in (where, *err["loc"]))
-            raise UserInputError(f"{key}: {err['msg']}", key=key) from None
+        return validate_model(cls, data or {}, prefix=where)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim_refugee.errors import UserInputError
 from sim_refugee.seeds import seed_sequence
 from sim_refugee.world.calibrate import CalibrationResult, calibrate, site_quotas
 from sim_refugee.world.config import WorldConfig
@@ -24,13 +25,19 @@ COLUMNS: tuple[str, ...] = (
 def _as_seed_seq(seed: np.random.SeedSequence | int) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
-    return seed_sequence(int(seed), "population", 0)
+    return seed_sequence(seed, "population", 0)  # refuses bools, floats, strings, negatives
 
 
 def build_population_with_calibration(
     cfg: WorldConfig, seed_seq: np.random.SeedSequence | int
 ) -> tuple[pd.DataFrame, CalibrationResult]:
-    """The population and its calibration record (targets, expected sample, population)."""
+    """The population and its calibration record (targets, expected sample, population).
+    ``cfg`` may also be a dict of WorldConfig keys (validated strictly)."""
+    if not isinstance(cfg, WorldConfig):
+        if not isinstance(cfg, dict):
+            raise UserInputError(f"cfg must be a WorldConfig or a dict, got {type(cfg).__name__}",
+                                 key="world")
+        cfg = WorldConfig.from_dict(cfg)
     ss = _as_seed_seq(seed_seq)
     a = cfg.resolved_assumptions()
     z = draw_noise(cfg.size, ss)

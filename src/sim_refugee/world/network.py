@@ -33,7 +33,11 @@ import scipy.sparse as sp
 from pydantic import Field, model_validator
 
 from sim_refugee.designs.base import StrictModel
-from sim_refugee.errors import require_columns
+from sim_refugee.errors import UserInputError, require_columns
+from sim_refugee.validation import numeric_column
+
+#: Largest number of expected ties (mean_degree x N / 2) a network may have (~1.6 GB).
+MAX_TIES = 50_000_000
 
 
 class NetworkParams(StrictModel):
@@ -103,12 +107,29 @@ def build_network(pop: pd.DataFrame, params: NetworkParams, rng: np.random.Gener
     """The social network of ``pop`` (pure function of its inputs)."""
     require_columns(pop, list(params.degree_by) + list(params.homophily), "population (network)")
     n = len(pop)
+    half_stubs = params.mean_degree * n / 2.0
+    if half_stubs > MAX_TIES:
+        raise UserInputError(
+            f"network.mean_degree = {params.mean_degree:g} gives {half_stubs:.3g} expected ties "
+            f"for {n} people, more than the {MAX_TIES:,} a network may hold",
+            key="network.mean_degree")
     log_mult = np.zeros(n)
     for col, b in params.degree_by.items():
-        log_mult += b * pop[col].to_numpy(dtype=float)
-    theta = rng.gamma(params.degree_shape, 1.0 / params.degree_shape, size=n) * np.exp(log_mult)
-    theta /= theta.mean()
-    half_stubs = params.mean_degree * n / 2.0
+        log_mult += b * numeric_column(pop, col, "population (network degree_by)")
+    for col in params.homophily:
+        if pop[col].isna().any():
+            raise UserInputError(
+                f"population (network homophily): column {col!r} has missing values", key=col)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mult = np.exp(log_mult)
+        theta = rng.gamma(params.degree_shape, 1.0 / params.degree_shape, size=n) * mult
+        theta /= theta.mean()
+    if not np.isfinite(theta).all():
+        key = "network.degree_by" if not np.isfinite(mult).all() or mult.max() == 0 else (
+            "network.degree_shape")
+        raise UserInputError(
+            f"{key}: degree propensities overflow or vanish (degree_by coefficients too large "
+            "or degree_shape too small)", key=key)
     layers: list[tuple[float, np.ndarray | None]] = [
         (share, pd.factorize(pop[col])[0]) for col, share in params.homophily.items() if share > 0
     ]

@@ -22,6 +22,11 @@ from scipy.special import expit
 
 from sim_refugee.designs.base import StrictModel
 from sim_refugee.errors import UserInputError, require_columns
+from sim_refugee.validation import MAX_COUNT, numeric_column
+
+#: Largest number of venues of one type in one site (a person picks one by a
+#: person x venue comparison, so memory grows with it).
+MAX_VENUES_PER_SITE = 100
 
 
 class VenueType(StrictModel):
@@ -35,7 +40,7 @@ class VenueType(StrictModel):
         more heterogeneous visit frequency).
     """
 
-    per_site: int = Field(ge=1)
+    per_site: int = Field(ge=1, le=MAX_VENUES_PER_SITE)
     intercept: float
     coefs: dict[str, float] = Field(default_factory=dict)
     slot_rate: float = Field(gt=0.0, le=1.0)
@@ -60,8 +65,8 @@ class VenueParams(StrictModel):
     live outside every catchment), so nobody is a non-attender."""
 
     types: dict[str, VenueType] = Field(default_factory=lambda: dict(DEFAULT_TYPES))
-    days: int = Field(14, ge=1)
-    slots_per_day: int = Field(3, ge=1)
+    days: int = Field(14, ge=1, le=MAX_COUNT)
+    slots_per_day: int = Field(3, ge=1, le=MAX_COUNT)
     popularity_concentration: float = Field(2.0, gt=0.0)
     attend_all: bool = False
 
@@ -112,7 +117,7 @@ def build_venues(pop: pd.DataFrame, params: VenueParams, rng: np.random.Generato
         require_columns(pop, cols, f"population (venue type {tname!r} coefs)")
         eta = np.full(n, vt.intercept)
         for c in cols:
-            eta += vt.coefs[c] * pop[c].to_numpy(dtype=float)
+            eta += vt.coefs[c] * numeric_column(pop, c, f"population (venue type {tname!r} coefs)")
         attends = (rng.random(n) < expit(eta)) & (site_idx >= 0)
         # venue ids for this type: site s has ids next_id + s*per_site + j
         pop_share = rng.dirichlet(np.full(vt.per_site, params.popularity_concentration),
