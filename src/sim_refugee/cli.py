@@ -19,6 +19,7 @@ from sim_refugee.errors import UserInputError
 # Modules that register subcommands, in the order they appear in --help.
 _SUBCOMMAND_MODULES = (
     "sim_refugee.world.cli",  # population, sample, calibration-report
+    "sim_refugee.calibration.cli",  # calibrate-tables
     "sim_refugee.suite.cli",  # replicate
     "sim_refugee.engine.cli",  # run, collect
     "sim_refugee.diagnosis.cli",  # diagnose

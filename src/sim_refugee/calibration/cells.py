@@ -225,14 +225,25 @@ def cell_targets(cells: list[Cell], se: np.ndarray) -> np.ndarray:
     return np.array([cell_target(c, float(s)) for c, s in zip(cells, se, strict=True)])
 
 
-def cell_interval(cell: Cell, se: float) -> tuple[float, float]:
+#: the whole band and class, less a thin margin (an over-identified block trades cells
+#: off against each other: where their interiors conflict, the edges may still agree)
+BAND_EDGE: dict[str, tuple[float, float]] = {
+    "ns": (0.0, 1.90), "*": (2.02, 2.52), "**": (2.63, 3.24), "***": (3.35, np.inf),
+}
+CLASS_EDGE: dict[str, tuple[float, float]] = {
+    "0.0x": (0.01, 0.09), "0.xx": (0.10, 0.99), "x.xx": (1.0, 2.5),
+}
+
+
+def cell_interval(cell: Cell, se: float, edge: bool = False) -> tuple[float, float]:
     """The signed interval of expected estimates that sit inside both the printed band
-    (interior) and the printed class at SE ``se``; where they do not meet, the single
-    point ``cell_target``. Used where a block is over-identified (least squares)."""
+    and the printed class at SE ``se`` (their interiors, or with ``edge`` the whole band
+    and class less a thin margin); where they do not meet, the single point
+    ``cell_target``. Used where a block is over-identified (least squares)."""
     if cell.zero:
         return (-0.004, 0.004)
-    lo_b, hi_b = CLASS_INTERIOR[cell.klass]
-    lo_z, hi_z = BAND_INTERIOR[cell.band]
+    lo_b, hi_b = (CLASS_EDGE if edge else CLASS_INTERIOR)[cell.klass]
+    lo_z, hi_z = (BAND_EDGE if edge else BAND_INTERIOR)[cell.band]
     lo, hi = max(lo_b, lo_z * se), min(hi_b, hi_z * se)
     if lo > hi:
         t = cell_target(cell, se)

@@ -14,6 +14,7 @@ change of weight shifts every later selection).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,12 +85,11 @@ def paper_valid_n(models: tuple[str, ...] = TABLE_MODELS, n: int = PAPER_N) -> d
 
 def expected_estimates(
     frame: pd.DataFrame, models: tuple[str, ...] = TABLE_MODELS, n: int = PAPER_N,
-    warm: dict | None = None,
 ) -> pd.DataFrame:
-    """The models fitted on a large expected sample, with ``se_n`` (the SE at the fit's
-    valid N in a sample of n) and ``z`` = estimate / se_n. ``warm``: SNP start results
-    carried between calls (``suite.fit_models``)."""
-    est = fit_models(frame, list(models), warm=warm)
+    """The models fitted on a large expected sample (each SNP fit from sneop's start, as
+    in a sample), with ``se_n`` (the SE at the fit's valid N in a sample of n) and
+    ``z`` = estimate / se_n."""
+    est = fit_models(frame, list(models))
     vn = paper_valid_n(tuple(dict.fromkeys(est["model"])), n)
     nvalid = est["model"].map(vn).to_numpy(float)
     est["se_n"] = est["se"].to_numpy(float) * np.sqrt(est["nobs"].to_numpy(float) / nvalid)
@@ -126,8 +126,10 @@ def redraw_destination(probe: Probe, frame: pd.DataFrame, a: dict) -> pd.DataFra
 
 # ------------------------------------------------------------ Monte Carlo means ------
 def _sample_cells(pop: pd.DataFrame, root: int, reps: list[int], n: int,
-                  keys: list[tuple[str, str]], models: tuple[str, ...]) -> np.ndarray:
-    """(len(reps), 2, cells) estimates and SEs of paper-design samples ``reps``."""
+                  keys: list[tuple[str, str]], models: tuple[str, ...]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Estimates and SEs (len(reps), 2, cells) of paper-design samples ``reps``, and
+    each model's valid N (len(reps), models)."""
     from sim_refugee.designs import get_design
     from sim_refugee.seeds import rng_for
 
@@ -135,19 +137,23 @@ def _sample_cells(pop: pd.DataFrame, root: int, reps: list[int], n: int,
     params = paper.Params()
     state = paper.prepare(pop, params, rng_for(root, "prepare", 0, "paper"))
     out = np.full((len(reps), 2, len(keys)), np.nan)
+    nobs = np.full((len(reps), len(models)), np.nan)
     for i, r in enumerate(reps):
         sample = paper.draw(pop, state, n, params, rng_for(root, "sample", 0, r))
-        est = fit_models(sample, list(models)).set_index(["model", "term"]).reindex(keys)
+        est = fit_models(sample, list(models))
+        nobs[i] = est.groupby("model", sort=False)["nobs"].first().reindex(list(models))
+        est = est.set_index(["model", "term"]).reindex(keys)
         ok = (est["status"] == "ok").to_numpy()
         out[i, 0] = np.where(ok, est["estimate"].to_numpy(float), np.nan)
         out[i, 1] = np.where(ok, est["se"].to_numpy(float), np.nan)
-    return out
+    return out, nobs
 
 
 def sampled_estimates(
     pop: pd.DataFrame, root: int, reps: int, cells: list[Cell] | None = None,
     n: int = PAPER_N, models: tuple[str, ...] = TABLE_MODELS, n_jobs: int = 1,
-) -> pd.DataFrame:
+    with_nobs: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Per cell, over ``reps`` paper-design samples of n (keys ``("sample", 0, r)`` under
     ``root``: the same samples for the same population): mean estimate, mean z, their
     Monte Carlo SEs, median SE and the share of failed fits. The expected estimate and z
@@ -164,18 +170,24 @@ def sampled_estimates(
     else:
         parts = [_sample_cells(pop, root, c, n, keys, models) for c in chunks]
     arr = np.full((reps, 2, len(keys)), np.nan)
-    for c, part in zip(chunks, parts, strict=True):
+    nobs = np.full((reps, len(models)), np.nan)
+    for c, (part, part_n) in zip(chunks, parts, strict=True):
         arr[c] = part
+        nobs[c] = part_n
     b, s = arr[:, 0], arr[:, 1]
     z = b / s
     cnt = np.isfinite(z).sum(0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.DataFrame({
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-failed cell is NaN
+        det = pd.DataFrame({
             "model": [k[0] for k in keys], "term": [k[1] for k in keys],
             "mean_b": np.nanmean(b, 0), "mcse_b": np.nanstd(b, 0, ddof=1) / np.sqrt(cnt),
             "mean_z": np.nanmean(z, 0), "mcse_z": np.nanstd(z, 0, ddof=1) / np.sqrt(cnt),
             "median_se": np.nanmedian(s, 0), "fail_rate": 1.0 - cnt / reps,
         })
+    if with_nobs:
+        return det, {m: nobs[:, j][np.isfinite(nobs[:, j])] for j, m in enumerate(models)}
+    return det
 
 
 def effective_se(mean_b: np.ndarray, mean_z: np.ndarray, median_se: np.ndarray) -> np.ndarray:

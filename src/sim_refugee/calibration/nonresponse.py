@@ -100,7 +100,7 @@ def solve_shares(n: int = PAPER_N) -> dict[str, float]:
     would bind a fit).
     """
     k: dict[str, int] = {}
-    for fit, (target, question, _) in PAPER_VALID_N.items():
+    for target, question, _ in PAPER_VALID_N.values():
         need = n - target
         if k.setdefault(question, need) != need:
             raise ValueError(f"question {question!r} binds two fits at different Ns")

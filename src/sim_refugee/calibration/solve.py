@@ -10,8 +10,10 @@ The unknowns are the structural coefficients of each equation the tables read:
   four specifications of each destination share them).
 
 Each cell's target is a z inside its printed band times the cell's SE, kept inside the
-printed magnitude class (``cells.cell_target``; an over-identified block aims anywhere
-inside each cell's interval, ``cells.cell_interval``). The iteration is
+printed magnitude class (``cells.cell_target``; the over-identified destination block
+aims anywhere inside each cell's band and class less a thin margin,
+``cells.cell_interval``: where the interiors of cells sharing a coefficient conflict,
+their edges may still agree). The iteration is
 theta <- theta + J^-1 (b_target - b(theta)) per block (CALIBRATION.md, step 2), in two
 stages that differ in how b(theta) is computed:
 
@@ -145,12 +147,11 @@ class PlimEvaluator:
     def __init__(self, cfg: WorldConfig, seed_seq: np.random.SeedSequence, m: int,
                  models: tuple[str, ...]):
         self.cfg, self.seed_seq, self.m, self.models = cfg, seed_seq, m, models
-        self.warm: dict = {}  # follow one local maximum of each SNP likelihood
 
     def __call__(self, theta: dict[str, float], cells: list[Cell]) -> Evaluation:
         probe = build_probe(_with(self.cfg, theta), self.seed_seq, self.m)
         frame = probe.frame()
-        est = expected_estimates(frame, self.models, warm=self.warm)
+        est = expected_estimates(frame, self.models)
         b, se = cell_values(est, cells)
         return Evaluation(b, se, probe, frame)
 
@@ -220,7 +221,8 @@ def _targets(cells: list[Cell], se: np.ndarray, fixed: dict[str, float] | None
     """Point targets and intervals of every cell (fixed: known numeric targets)."""
     if fixed is None:
         bt = cell_targets(cells, se)
-        iv = np.array([cell_interval(c, float(x)) for c, x in zip(cells, se, strict=True)])
+        iv = np.array([cell_interval(c, float(x), edge=True)
+                       for c, x in zip(cells, se, strict=True)])
     else:
         bt = np.array([fixed.get(c.key, np.nan) for c in cells])
         iv = np.column_stack([bt, bt])

@@ -485,16 +485,12 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse, 
 def fit_models(
     sample: pd.DataFrame, models: list[str] | tuple[str, ...], snp_order: int = 3,
     collapse: bool = False, snp_starts: int = 1, blas_threads: int | None = 1,
-    warm: dict[str, object] | None = None,
 ) -> pd.DataFrame:
     """The estimates frame (ESTIMATE_COLUMNS) of the named models only, unweighted.
 
     For callers that need a few fits many times (the table calibration): the same
     fitting code as ``run_suite``, without the descriptive tables and the other models.
     ``t7std_<item>`` needs ``t7_<item>`` in the list; ``t9_2spls_*`` fit together.
-    ``warm``: model -> an earlier SNP result to start from (updated in place with each
-    successful SNP fit), so a sequence of fits on slowly changing data follows one
-    local maximum of the multimodal SNP likelihood instead of jumping between them.
     """
     unknown = [m for m in models if m not in MODELS]
     if unknown:
@@ -509,11 +505,8 @@ def fit_models(
             if name in fits:
                 continue
             if spec.family == "snp":
-                base = None if warm is None else warm.get(name)
-                out = _guard(_fit_snp, spec, spec, D, snp_order, collapse, base, snp_starts)
+                out = _guard(_fit_snp, spec, spec, D, snp_order, collapse, None, snp_starts)
                 fits[name], res = out if isinstance(out, tuple) else (out, None)
-                if warm is not None and res is not None and getattr(res, "status", "") == "ok":
-                    warm[name] = res
                 std = MODELS.get("t7std_" + spec.endog)
                 if std is not None and std.name in models and name.startswith("t7_"):
                     fits[std.name] = _guard(_standardize, std, std, fits[name], res)

@@ -95,15 +95,20 @@ def _calibration_report(args: argparse.Namespace) -> int:
     from sim_refugee.errors import UserInputError, under_key
     from sim_refugee.io import atomic_path
     from sim_refugee.seeds import seed_sequence
-    from sim_refugee.validation import check_output
+    from sim_refugee.validation import check_int, check_output
     from sim_refugee.world import build_population_with_calibration
 
     cfg = _world_config(args)
     _check_seed(args.seed)
     if args.out:
         check_output(args.out, "--out", kind="file")
+    check_int(args.table_reps, "--table-reps", minimum=0)
+    check_int(args.workers, "--workers", minimum=1)
+    if args.tables_out:
+        check_output(args.tables_out, "--tables-out", kind="file")
     try:
-        _, res = build_population_with_calibration(cfg, seed_sequence(args.seed, "population", 0))
+        pop, res = build_population_with_calibration(
+            cfg, seed_sequence(args.seed, "population", 0))
     except UserInputError as exc:
         raise under_key(exc, "world") from None
     tab = res.table if args.all else res.table[res.table["documented"]]
@@ -118,7 +123,32 @@ def _calibration_report(args: argparse.Namespace) -> int:
     if args.out:
         with atomic_path(args.out) as tmp:
             tab.to_csv(tmp, index=False)
+    if args.table_reps > 0:
+        _table_section(pop, args)
     return 0
+
+
+def _table_section(pop, args: argparse.Namespace) -> None:
+    """The table check: every Table 7/9 cell and valid N of the paper design's samples."""
+    from sim_refugee.calibration.report import format_cells, table_check
+    from sim_refugee.io import atomic_path
+    from sim_refugee.targets import tables_solution
+
+    meta = tables_solution()["meta"]
+    print()
+    print(f"tables: expected estimates over {args.table_reps} paper-design samples of 1,346 "
+          f"(seed {args.seed}); effects from the shipped solution "
+          f"(code {meta.get('code_version', {}).get('git_commit') or 'unknown'}, "
+          f"seed {meta.get('settings', {}).get('seed')})")
+    chk = table_check(pop, root=args.seed, reps=args.table_reps, n_jobs=args.workers)
+    print(format_cells(chk.cells))
+    print()
+    print(chk.valid_n.to_string(index=False, float_format=lambda x: f"{x:.0f}"))
+    print()
+    print(chk.summary())
+    if args.tables_out:
+        with atomic_path(args.tables_out) as tmp:
+            chk.cells.to_csv(tmp, index=False)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -145,10 +175,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "calibration-report", help="target vs expected sample vs implied population",
         description="Calibrate a world and print, for every documented margin, the "
-        "target, the expected paper-design sample margin and the implied population margin.")
+        "target, the expected paper-design sample margin and the implied population margin; "
+        "then sample it the paper's way and print every printed cell of Tables 7 and 9 "
+        "(pattern, expected estimate, expected z, hit or why not) and every fit's valid N.")
     p.add_argument("--size", type=int, default=None, help="population size (default 100000)")
     p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     p.add_argument("--config", default=None, help="TOML file: WorldConfig keys (or a [world] table)")
     p.add_argument("--all", action="store_true", help="include the assumed margins too")
-    p.add_argument("--out", default=None, help="also write the table as CSV")
+    p.add_argument("--out", default=None, help="also write the margins table as CSV")
+    p.add_argument("--table-reps", type=int, default=40,
+                   help="paper-design samples for the table check (default 40; 0 skips it)")
+    p.add_argument("--workers", type=int, default=1, help="processes for the table check")
+    p.add_argument("--tables-out", default=None, help="also write the cell table as CSV")
     p.set_defaults(func=_calibration_report)
