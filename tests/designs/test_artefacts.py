@@ -1,4 +1,6 @@
-"""Artefacts: off by default, and each changes what it should by the amount it should.
+"""Artefacts: only the paper's item nonresponse is on by default, and each artefact
+changes what it should by the amount it should (the others are tested with item
+nonresponse off, so each is seen alone).
 
 Binomial tolerances: a count X ~ Binomial(m, p) is checked against |X - m p| < 4 sd,
 sd = sqrt(m p (1 - p)) (false alarm 6e-5 per check); seeds are fixed.
@@ -13,31 +15,51 @@ import pytest
 from sim_refugee.designs import get_design
 from sim_refugee.designs.artefacts import (
     LIKERT_ITEMS,
+    QUESTION_COLUMNS,
     ArtefactParams,
     apply_artefacts,
     effective_n,
+    paper_nonresponse_shares,
 )
+
+
+def P(**kw) -> ArtefactParams:
+    """Artefact params with the default item nonresponse switched off."""
+    return ArtefactParams(item_nonresponse="none", **kw)
 
 
 @pytest.fixture(scope="module")
 def base_sample(small_pop):
     srs = get_design("srs")
-    return srs.draw(small_pop, None, 2000, srs.Params(), np.random.default_rng(4))
+    params = srs.Params.model_validate({"artefacts": {"item_nonresponse": "none"}})
+    return srs.draw(small_pop, None, 2000, params, np.random.default_rng(4))
 
 
 def _within(x, m, p):
     return abs(x - m * p) < 4 * np.sqrt(m * p * (1 - p))
 
 
-def test_defaults_off(base_sample, small_pop):
-    out = apply_artefacts(base_sample, small_pop, ArtefactParams(), np.random.default_rng(0))
+def test_everything_but_item_nonresponse_off_by_default(base_sample, small_pop):
+    out = apply_artefacts(base_sample, small_pop, P(), np.random.default_rng(0))
     pd.testing.assert_frame_equal(out, base_sample)
-    out = apply_artefacts(base_sample, small_pop, None, np.random.default_rng(0))
-    pd.testing.assert_frame_equal(out, base_sample)
+    for params in (ArtefactParams(), None):  # the default: the paper's blanks, nothing else
+        out = apply_artefacts(base_sample, small_pop, params, np.random.default_rng(0))
+        shares = paper_nonresponse_shares()
+        checked = 0
+        for q, cols in QUESTION_COLUMNS.items():
+            if cols[0] not in out:  # the test population lacks some questions
+                continue
+            checked += 1
+            blank = out[cols[0]].isna()
+            assert blank.sum() == round(shares[q] * len(base_sample)), q
+            for c in cols:  # answered cells untouched
+                assert (out.loc[~blank, c].to_numpy() == base_sample.loc[~blank, c].to_numpy()).all()
+        assert checked >= len(LIKERT_ITEMS)
+        assert out["age"].equals(base_sample["age"])
 
 
 def test_duplicates_shrink_distinct_persons(base_sample, small_pop):
-    p = ArtefactParams(duplicate_rate=0.1, duplicate_mode="copy")
+    p = P(duplicate_rate=0.1, duplicate_mode="copy")
     out = apply_artefacts(base_sample, small_pop, p, np.random.default_rng(1))
     eff = effective_n(out)
     assert eff["rows"] == len(base_sample)
@@ -54,7 +76,7 @@ def test_duplicates_shrink_distinct_persons(base_sample, small_pop):
 
 
 def test_redrawn_duplicates_differ_at_the_error_rate(base_sample, small_pop):
-    p = ArtefactParams(duplicate_rate=0.2, duplicate_mode="redraw", duplicate_redraw_error=0.3)
+    p = P(duplicate_rate=0.2, duplicate_mode="redraw", duplicate_redraw_error=0.3)
     out = apply_artefacts(base_sample, small_pop, p, np.random.default_rng(2))
     dups = out[out["duplicate"] == 1]
     orig = out[out["duplicate"] == 0].set_index("person_id").loc[dups["person_id"]]
@@ -65,7 +87,7 @@ def test_redrawn_duplicates_differ_at_the_error_rate(base_sample, small_pop):
 
 
 def test_memorised_answers_misclassify_adjacent(base_sample, small_pop):
-    p = ArtefactParams(memorised_rate=0.5, memorised_error=0.2)
+    p = P(memorised_rate=0.5, memorised_error=0.2)
     out = apply_artefacts(base_sample, small_pop, p, np.random.default_rng(3))
     memo = out["memorised"].to_numpy() == 1
     assert _within(memo.sum(), len(out), 0.5)
@@ -79,7 +101,7 @@ def test_memorised_answers_misclassify_adjacent(base_sample, small_pop):
 
 
 def test_mcar_nonresponse_shrinks_valid_n(base_sample, small_pop):
-    p = ArtefactParams(nonresponse_rate=0.15)
+    p = P(nonresponse_rate=0.15)
     out = apply_artefacts(base_sample, small_pop, p, np.random.default_rng(5))
     eff = effective_n(out)
     for item in LIKERT_ITEMS:
@@ -92,7 +114,7 @@ def test_mcar_nonresponse_shrinks_valid_n(base_sample, small_pop):
 
 
 def test_mnar_value_removes_high_answers(base_sample, small_pop):
-    p = ArtefactParams(nonresponse_rate=0.1, nonresponse_mechanism="mnar_value", nonresponse_slope=1.5)
+    p = P(nonresponse_rate=0.1, nonresponse_mechanism="mnar_value", nonresponse_slope=1.5)
     out = apply_artefacts(base_sample, small_pop, p, np.random.default_rng(6))
     before = base_sample["anxious"].to_numpy(float)
     miss = out["anxious"].isna().to_numpy()
@@ -102,7 +124,7 @@ def test_mnar_value_removes_high_answers(base_sample, small_pop):
 
 
 def test_mnar_distress(base_sample, small_pop):
-    p = ArtefactParams(nonresponse_rate=0.1, nonresponse_mechanism="mnar_distress", nonresponse_slope=1.0)
+    p = P(nonresponse_rate=0.1, nonresponse_mechanism="mnar_distress", nonresponse_slope=1.0)
     out = apply_artefacts(base_sample, small_pop, p, np.random.default_rng(7))
     miss = out["hope"].isna()
     assert out.loc[miss, "distress"].mean() > out.loc[~miss, "distress"].mean() + 0.3
@@ -115,8 +137,8 @@ def test_interviewer_effect_creates_clustering(base_sample, small_pop):
         between = (g.transform("mean") - frame["anxious"].mean()).pow(2).sum()
         return between / (frame["anxious"] - frame["anxious"].mean()).pow(2).sum()
 
-    none = apply_artefacts(base_sample, small_pop, ArtefactParams(), np.random.default_rng(8))
-    some = apply_artefacts(base_sample, small_pop, ArtefactParams(interviewer_sd=0.5),
+    none = apply_artefacts(base_sample, small_pop, P(), np.random.default_rng(8))
+    some = apply_artefacts(base_sample, small_pop, P(interviewer_sd=0.5),
                            np.random.default_rng(8))
     # without effect R^2 ~ (groups-1)/(n-1) = 47/1999 = 0.024; with sd 0.5 on the latent
     # scale the between share is roughly 0.25 / (1 + 0.25) = 0.2 of the latent variance

@@ -69,9 +69,12 @@ def test_tls_on_the_world_weights_undo_frequency(world_pop):
 def test_nonresponse_and_duplicates_change_the_suites_n(world_pop):
     suite = pytest.importorskip("sim_refugee.suite")
     srs = get_design("srs")
-    clean = srs.draw(world_pop, None, 600, srs.Params(), rng_for(3, "sample", 0, 1))
+    clean = srs.draw(world_pop, None, 600,
+                     srs.Params.model_validate({"artefacts": {"item_nonresponse": "none"}}),
+                     rng_for(3, "sample", 0, 1))
     params = srs.Params.model_validate(
-        {"artefacts": {"nonresponse_rate": 0.2, "duplicate_rate": 0.1}}
+        {"artefacts": {"nonresponse_rate": 0.2, "duplicate_rate": 0.1,
+                       "item_nonresponse": "none"}}
     )
     dirty = srs.draw(world_pop, None, 600, params, rng_for(3, "sample", 0, 1))
     res_clean = suite.run_suite(clean, include_variants=False)

@@ -36,7 +36,9 @@ def test_population_same_seed_identical_file(pop_file, tmp_path):
 
 def test_calibration_report_prints_every_documented_margin(capsys, tmp_path):
     csv = tmp_path / "cal.csv"
-    assert main(["calibration-report", "--size", "12000", "--seed", "1", "--out", str(csv)]) == 0
+    cells = tmp_path / "cells.csv"
+    assert main(["calibration-report", "--size", "12000", "--seed", "1", "--out", str(csv),
+                 "--table-reps", "2", "--tables-out", str(cells)]) == 0
     text = capsys.readouterr().out
     for name in ("female", "educ_elementary", "province_north_hamgyong", "death_men",
                  "death_women", "camp_total", "arrest", "trafficking", "over_three_years_women",
@@ -45,6 +47,12 @@ def test_calibration_report_prints_every_documented_margin(capsys, tmp_path):
     assert "expected sample" in text and "implied population" in text
     tab = pd.read_csv(csv)
     assert (abs(tab["expected sample"] - tab["target"]) < 0.01).all()
+    # the table section: every printed cell with its pattern, expected b and z, hit or why
+    assert "cells hit (Table 7:" in text and "valid N:" in text
+    cell_tab = pd.read_csv(cells)
+    assert len(cell_tab) == 195
+    assert {"printed", "expected_b", "expected_z", "hit", "why"} <= set(cell_tab.columns)
+    assert (cell_tab["why"].fillna("") != "").eq(~cell_tab["hit"]).all()  # every miss explained
 
 
 def _bad(argv, capsys, key, out):

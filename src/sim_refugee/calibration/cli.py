@@ -22,8 +22,8 @@ def _calibrate_tables(args: argparse.Namespace) -> int:
     from sim_refugee.world import WorldConfig, build_population
 
     for key in DEFAULTS:
-        check_int(getattr(args, key), f"--{key.replace('_', '-')}", minimum=0)
-    check_int(args.workers, "--workers", minimum=1)
+        check_int(getattr(args, key), f"--{key.replace('_', '-')}", lo=0)
+    check_int(args.workers, "--workers", lo=1)
     check_output(args.out, "--out", kind="file")
     t0 = time.perf_counter()
     sol = solve_tables(WorldConfig(size=args.size), seed=args.seed, m=args.m,

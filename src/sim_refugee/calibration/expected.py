@@ -29,7 +29,7 @@ from sim_refugee.suite.specs import T7_ITEMS
 from sim_refugee.world import WorldConfig
 from sim_refugee.world.calibrate import calibrate, margin_specs, sample_weights, solver_targets
 from sim_refugee.world.generator import population_frame
-from sim_refugee.world.model import DESTS, Cols, dest_utilities, draw_noise, solve_dest_constants
+from sim_refugee.world.model import Cols, dest_utilities, draw_noise, solve_dest_constants
 
 T7_MODELS: tuple[str, ...] = tuple(f"t7_{it}" for it in T7_ITEMS)
 T9_PROBITS: tuple[str, ...] = tuple(f"t9_{d}_p{k}" for d in ("us", "sk") for k in (1, 2, 3, 4))
@@ -106,24 +106,6 @@ def cell_values(est: pd.DataFrame, cells: list[Cell] | None = None) -> tuple[np.
     return sub["estimate"].to_numpy(float), sub["se_n"].to_numpy(float)
 
 
-def redraw_destination(probe: Probe, frame: pd.DataFrame, a: dict) -> pd.DataFrame:
-    """The large sample with its destinations re-chosen under assumptions ``a`` (the
-    destination is the last block of the world: nothing else depends on it), the
-    constants re-solved so the expected shares stay on the paper's."""
-    rows = probe.rows
-    sub = {k: v[rows] for k, v in probe.cols.items()}
-    util = dest_utilities(sub, probe.z["dest"][rows], a)
-    w = np.full(len(rows), 1.0 / len(rows))
-    target = solver_targets(margin_specs(a, probe.cfg.targets), a)["dest"]
-    asc = solve_dest_constants(util, w, probe.theta["dest"], target)
-    dest = np.argmax(util + asc, axis=1)
-    out = frame.copy()
-    out["dest"] = np.asarray(DESTS, dtype=object)[dest]
-    out["prefer_sk"] = (dest == 0).astype(np.int8)
-    out["prefer_us"] = (dest == 1).astype(np.int8)
-    return out
-
-
 # ------------------------------------------------------------ Monte Carlo means ------
 def _sample_cells(pop: pd.DataFrame, root: int, reps: list[int], n: int,
                   keys: list[tuple[str, str]], models: tuple[str, ...]
@@ -196,3 +178,52 @@ def effective_se(mean_b: np.ndarray, mean_z: np.ndarray, median_se: np.ndarray) 
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = mean_b / mean_z
     return np.where((np.abs(mean_z) >= 0.5) & (ratio > 0), ratio, median_se)
+
+
+class DestMap:
+    """The destination probits' cells as a fast function of the destination
+    parameters, on a probe's large expected sample: only the destinations are redrawn
+    (nothing depends on them) and the eight probits are fitted on arrays by Newton (the
+    suite's unweighted probit is the same maximum likelihood estimator)."""
+
+    def __init__(self, probe: Probe, cells: list[Cell], index: list[int]):
+        from sim_refugee.suite.run import regressor_frame
+        from sim_refugee.suite.specs import MODELS
+
+        self.probe = probe
+        rows = probe.rows
+        self.sub = {k: v[rows] for k, v in probe.cols.items()}
+        self.zd = probe.z["dest"][rows]
+        frame = probe.frame()
+        reg = regressor_frame(frame)
+        self.specs = [MODELS[m] for m in T9_PROBITS]
+        self.x = {s.name: np.column_stack([reg[c].to_numpy(float) for c in s.exog]
+                                          + [np.ones(len(reg))]) for s in self.specs}
+        self.where = [(cells[i].model, list(MODELS[cells[i].model].exog).index(cells[i].term))
+                      for i in index]
+        self.target = solver_targets(margin_specs(probe.a, probe.cfg.targets), probe.a)["dest"]
+        self.valid = paper_valid_n(T9_PROBITS)
+        self.start: dict[str, np.ndarray] = {}  # the probit is concave: warm starts are safe
+
+    def values(self, a: dict) -> tuple[np.ndarray, np.ndarray]:
+        """(estimate, SE at the paper's valid N) of each cell under assumptions ``a``."""
+        from threadpoolctl import threadpool_limits
+
+        from sim_refugee.estimators.probit import fit_probit_arrays
+
+        util = dest_utilities(self.sub, self.zd, a)
+        w = np.full(len(util), 1.0 / len(util))
+        asc = solve_dest_constants(util, w, self.probe.theta["dest"], self.target)
+        dest = np.argmax(util + asc, axis=1)
+        fits = {}
+        with threadpool_limits(limits=1, user_api="blas"):
+            for s in self.specs:
+                y = (dest == (1 if s.endog == "prefer_us" else 0)).astype(float)
+                res, _ = fit_probit_arrays(y, self.x[s.name], start=self.start.get(s.name))
+                self.start[s.name] = res.x
+                cov = np.linalg.inv(-res.hess)
+                scale = np.sqrt(len(y) / self.valid[s.name])
+                fits[s.name] = (res.x, np.sqrt(np.diag(cov)) * scale)
+        b = np.array([fits[m][0][j] for m, j in self.where])
+        se = np.array([fits[m][1][j] for m, j in self.where])
+        return b, se

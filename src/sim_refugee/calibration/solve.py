@@ -5,36 +5,39 @@ The unknowns are the structural coefficients of each equation the tables read:
 * one block per Table 7 item: its 12 coefficients ``t7.<regressor>.<item>`` against
   the item's 12 printed cells (square);
 * the employment equation ``job.<regressor>`` (13) against the 2SPLS column (square);
-* the two destination utilities ``dest.us.<regressor>`` and ``dest.sk.<regressor>``
-  (32) against the 98 cells of the eight destination probits (over-identified: the
-  four specifications of each destination share them).
+* the destination utilities ``dest.us.<x>`` and ``dest.sk.<x>`` (16 printed regressors
+  and 2 unprinted circumstances each) against the 98 cells of the eight destination
+  probits (over-identified: the four specifications of each destination share them).
 
-Each cell's target is a z inside its printed band times the cell's SE, kept inside the
-printed magnitude class (``cells.cell_target``; the over-identified destination block
-aims anywhere inside each cell's band and class less a thin margin,
-``cells.cell_interval``: where the interiors of cells sharing a coefficient conflict,
-their edges may still agree). The iteration is
-theta <- theta + J^-1 (b_target - b(theta)) per block (CALIBRATION.md, step 2), in two
-stages that differ in how b(theta) is computed:
+Each cell's target is a z inside its printed band times the cell's SE at the paper's
+valid N, kept inside the printed magnitude class (``cells.cell_target``; the
+destination block aims anywhere inside each cell's band and class less a thin margin,
+``cells.cell_interval``: where the interiors of cells that share a coefficient
+conflict, their edges may still agree). In order (CALIBRATION.md, step 2):
 
-1. ``plim``: the models fitted on a large expected paper-design sample
-   (``expected.build_probe``): smooth and cheap, it gets every block close.
-2. ``sample``: the mean estimate and mean z over R paper-design samples of n = 1,346
-   with item nonresponse (``expected.sampled_estimates``), the very statistic the
-   check reads. It is needed because the raw SNP coefficients of Table 7 are weakly
-   identified in a sample of 1,200 (their scale is pinned only by the first cut and the
-   Hermite coefficients), so their finite-sample mean and z differ from the large-sample
-   limit by up to a z of one.
+1. ``plim``: the square blocks by theta <- theta + J^-1 (b_target - b(theta)), with b
+   the models fitted on a large expected paper-design sample (``expected.build_probe``):
+   smooth and cheap. J starts as a diagonal of estimate-to-parameter ratios and is
+   refined by Broyden's rank-one updates from accepted steps.
+2. the destination block by robust least squares (scipy ``least_squares``, soft-L1
+   loss, so the few cells the shared coefficients cannot fit do not pull the rest out)
+   on a fast plim map that redraws only the destinations (``expected.DestMap``).
+3. ``sample``: the square blocks again, now with b the mean estimate and the SE that
+   gives the mean z over R paper-design samples of n = 1,346 with item nonresponse
+   (``expected.sampled_estimates``): the very statistic the check reads. This is needed
+   because the raw SNP coefficients of Table 7 are weakly identified in a sample of
+   1,200 (their scale is pinned only by the first cut and the Hermite coefficients), so
+   their finite-sample mean and z differ from the large-sample limit by up to a z of
+   one. J stays frozen and steps are damped: the map jumps a little where a sample's
+   SNP fit changes mode, which would corrupt rank-one updates.
+4. the destination least squares again, on the plim map shifted by the finite-sample
+   difference the samples show at the current parameters, with the samples' SEs.
 
-Both stages use common random numbers: the same population noise, expected-sample
-roundings and sample seeds at every iteration. J starts as a diagonal of
-estimate-to-parameter ratios (square blocks) or a finite-difference Jacobian that
-redraws only the destinations (the destination block); Broyden's rank-one updates
-refine it from the observed steps of the plim stage; the sample stage keeps it frozen
-and damps its steps (its map jumps a little where a sample's SNP fit changes mode,
-which would corrupt rank-one updates). Steps are capped
-(``max_step``); a step that fails a fit or worsens its block markedly is rejected and
-halved back, and each stage ends with every block at its best accepted point.
+Every stage uses common random numbers: the same population noise, expected-sample
+roundings and sample seeds at every iteration. Steps are capped (``max_step``); a step
+that fails a fit or worsens its block markedly is rejected and halved back, and each
+stage ends with every block at its best accepted point. Nothing upstream depends on the
+destination, and Table 7's items feed the 2SPLS (avgpsych), hence the order.
 """
 
 from __future__ import annotations
@@ -56,16 +59,15 @@ from sim_refugee.calibration.cells import (
 from sim_refugee.calibration.expected import (
     T9_PROBITS,
     TABLE_MODELS,
+    DestMap,
     Probe,
     build_probe,
     cell_values,
     effective_se,
     expected_estimates,
-    redraw_destination,
     sampled_estimates,
 )
 from sim_refugee.seeds import seed_sequence
-from sim_refugee.suite import fit_models
 from sim_refugee.targets import assumption_defaults
 from sim_refugee.world import WorldConfig, build_population
 from sim_refugee.world.model import (
@@ -191,22 +193,6 @@ def _initial_jacobian(block: Block, theta: dict[str, float], b: np.ndarray) -> n
     return np.diag(diag)
 
 
-def _dest_jacobian(probe: Probe, frame: pd.DataFrame, a: dict, block: Block,
-                   cells: list[Cell], h: float = 0.05) -> np.ndarray:
-    """Finite-difference Jacobian of the destination cells, redrawing only destinations."""
-    keys = [(cells[i].model, cells[i].term) for i in block.cells]
-
-    def values(aa: dict) -> np.ndarray:
-        est = fit_models(redraw_destination(probe, frame, aa), list(T9_PROBITS))
-        return est.set_index(["model", "term"]).reindex(keys)["estimate"].to_numpy(float)
-
-    base = values(a)
-    jac = np.empty((len(keys), len(block.params)))
-    for j, p in enumerate(block.params):
-        jac[:, j] = (values({**a, p: a[p] + h}) - base) / h
-    return jac
-
-
 @dataclass
 class _State:
     """What the iteration carries across stages."""
@@ -231,8 +217,7 @@ def _targets(cells: list[Cell], se: np.ndarray, fixed: dict[str, float] | None
 
 def _stage(evaluate, state: _State, cells: list[Cell], use: list[Block],
            fixed: dict[str, float] | None, max_iter: int, tol_z: float, max_step: float,
-           ridge: float, cfg: WorldConfig, seed_seq, m: int, log, broyden: bool = True,
-           damping: float = 1.0) -> tuple[pd.DataFrame, bool]:
+           log, broyden: bool = True, damping: float = 1.0) -> tuple[pd.DataFrame, bool]:
     """Iterate one stage; returns the check table at the end and convergence.
 
     Per block, a step that fails a fit or makes the block's squared z-residual more
@@ -251,12 +236,8 @@ def _stage(evaluate, state: _State, cells: list[Cell], use: list[Block],
         t0 = time.perf_counter()
         ev = evaluate(state.theta, cells)
         b, se = ev.b, ev.se
-        bt, iv = _targets(cells, se, fixed)
+        bt, _ = _targets(cells, se, fixed)
         resid = bt - b
-        for blk in use:  # over-identified blocks aim anywhere inside each cell's interval
-            if not blk.square:
-                ix = list(blk.cells)
-                resid[ix] = np.clip(b[ix], iv[ix, 0], iv[ix, 1]) - b[ix]
         zres = resid / se
         chk = check_cells(cells, b, b / se, se).assign(target_b=bt, se_n=se)
         if ev.detail is not None:
@@ -269,7 +250,7 @@ def _stage(evaluate, state: _State, cells: list[Cell], use: list[Block],
             ix = list(blk.cells)
             zr = zres[ix][np.isfinite(zres[ix])]
             row[blk.name] = float(np.max(np.abs(zr))) if len(zr) else np.nan
-            done &= bool(row[blk.name] < tol_z) if blk.square else True
+            done &= bool(row[blk.name] < tol_z)
         row["hits"] = int(chk.loc[rows_used, "hit"].sum())
         row["seconds"] = time.perf_counter() - t0
         state.history.append(row)
@@ -307,25 +288,10 @@ def _stage(evaluate, state: _State, cells: list[Cell], use: list[Block],
                 if nrm > 1e-12:
                     jac = jac + np.outer(db - jac @ dth, dth) / nrm
             if jac is None:
-                if blk.square:
-                    jac = _initial_jacobian(blk, state.theta, b)
-                else:
-                    probe, frame = ev.probe, ev.frame
-                    if probe is None:
-                        probe = build_probe(_with(cfg, state.theta), seed_seq, m)
-                        frame = probe.frame()
-                    jac = _dest_jacobian(probe, frame, probe.a, blk, cells)
+                jac = _initial_jacobian(blk, state.theta, b)
             state.jac[blk.name] = jac
             accepted[blk.name] = (th, bb, sq)
-            if blk.square:
-                step = np.linalg.lstsq(jac[ok], rr[ok], rcond=None)[0]
-            else:  # ridge-damped Gauss-Newton in z units, Huber weights (c = 0.5 z) so
-                # the few cells the structure cannot fit do not pull the others out
-                zr = rr[ok] / ss[ok]
-                hw = np.sqrt(np.minimum(1.0, 0.5 / np.maximum(np.abs(zr), 1e-12)))
-                jw = jac[ok] / ss[ok, None] * hw[:, None]
-                step = np.linalg.solve(jw.T @ jw + ridge * np.eye(jac.shape[1]),
-                                       jw.T @ (zr * hw))
+            step = np.linalg.lstsq(jac[ok], rr[ok], rcond=None)[0]
             step *= damping
             big = float(np.max(np.abs(step)))
             if big > max_step:
@@ -340,6 +306,79 @@ def _stage(evaluate, state: _State, cells: list[Cell], use: list[Block],
     return chk, converged
 
 
+def _solve_dest(dmap: DestMap, state: _State, blk: Block, cells: list[Cell],
+                shift: np.ndarray, se: np.ndarray | None, fixed: dict[str, float] | None,
+                log, rounds: int = 8, h: float = 0.05, ridge: float = 0.3,
+                max_step: float = 1.0) -> None:
+    """Least squares for the destination parameters on the fast plim map, aiming each
+    cell anywhere inside the interior of its band and class. ``shift`` is added to the
+    map (the Monte Carlo stage's finite-sample correction); ``se`` replaces the map's
+    own SEs (the samples').
+
+    Each round linearises the map at the current point (a finite-difference Jacobian:
+    one redraw-and-refit per parameter) and solves the linear model's robust
+    least-squares problem (scipy ``least_squares``: Huber loss on the distances to the
+    intervals in z units, so cells the shared coefficients cannot fit do not pull the
+    rest out, plus a ridge on the step, since some directions, such as the unprinted
+    circumstances, barely move any cell). The round with the most cells hit on the
+    true map is kept."""
+    from scipy.optimize import least_squares
+
+    cs = [cells[i] for i in blk.cells]
+    base = _with_dict(dmap.probe.a, state.theta)
+    x = np.array([base[p] for p in blk.params])
+
+    def at(xx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return dmap.values({**base, **dict(zip(blk.params, xx, strict=True))})
+
+    def intervals(s_: np.ndarray) -> np.ndarray:
+        if fixed is not None:
+            t = np.array([fixed.get(c.key, np.nan) for c in cs])
+            return np.column_stack([t, t])
+        return np.array([cell_interval(c, float(v)) for c, v in zip(cs, s_, strict=True)])
+
+    def hits(bb: np.ndarray, s_: np.ndarray) -> int:
+        return int(check_cells(cs, bb, bb / s_)["hit"].sum())
+
+    b, se_map = at(x)
+    best = (hits(b + shift, se_map if se is None else se), x.copy())
+    for rnd in range(rounds):
+        se_use = se_map if se is None else se
+        iv = intervals(se_use)
+        jac = np.empty((len(cs), len(x)))
+        for k in range(len(x)):
+            e = np.zeros(len(x))
+            e[k] = h
+            jac[:, k] = (at(x + e)[0] - b) / h
+        b_now = b + shift
+
+        def lin_resid(d: np.ndarray, b_now=b_now, jac=jac, iv=iv, se_use=se_use) -> np.ndarray:
+            bb = b_now + jac @ d
+            return np.concatenate([(np.clip(bb, iv[:, 0], iv[:, 1]) - bb) / se_use,
+                                   ridge * d])
+
+        step = least_squares(lin_resid, np.zeros(len(x)), loss="huber", f_scale=1.0).x
+        big = float(np.max(np.abs(step)))
+        if big > max_step:
+            step *= max_step / big
+        x = x + step
+        b, se_map = at(x)
+        got = hits(b + shift, se_map if se is None else se)
+        log(f"  dest round {rnd}: step {min(big, max_step):.3f}, {got} of {len(cs)} cells hit")
+        if got > best[0]:
+            best = (got, x.copy())
+        if big < 1e-3:
+            break
+    for p, v in zip(blk.params, best[1], strict=True):
+        state.theta[p] = float(v)
+    log(f"  dest least squares: {best[0]} of {len(cs)} cells hit "
+        f"(plim{' + finite-sample correction' if shift.any() else ''})")
+
+
+def _with_dict(a: dict, theta: dict[str, float]) -> dict:
+    return {**a, **theta}
+
+
 def solve_tables(
     cfg: WorldConfig,
     seed: int = 2008,
@@ -347,18 +386,25 @@ def solve_tables(
     plim_iter: int = 8,
     sample_iter: int = 8,
     sample_reps: int = 80,
+    dest_rounds: int = 2,
     sample_size: int | None = None,
     targets: dict[str, float] | None = None,
     blocks: list[str] | None = None,
     tol_z: float = 0.05,
     sample_tol_z: float = 0.15,
     max_step: float = 0.3,
-    ridge: float = 0.05,
     start: dict[str, float] | None = None,
     n_jobs: int = 1,
     log: Callable[[str], None] | None = None,
 ) -> TableSolution:
     """Solve the blocks' parameters so the expected estimates hit the targets.
+
+    Order: (1) plim stage for the square blocks; (2) the destination block by least
+    squares on its fast plim map (``DestMap``); (3) Monte Carlo stage for the square
+    blocks; (4) ``dest_rounds`` rounds of the destination least squares with the plim
+    map shifted by the Monte Carlo stage's finite-sample difference (mean over samples
+    minus plim, at the current parameters) and the samples' SEs. Nothing upstream
+    depends on the destination, so it comes last.
 
     cfg: the world (its size is the plim stage's population; ``sample_size`` the sample
     stage's, default the same). seed: root of every stream (population
@@ -367,11 +413,13 @@ def solve_tables(
     = the printed patterns. blocks: names to solve (default all). start: starting
     values (default assumptions.yaml's own values, not the shipped solution, so the
     procedure does not depend on its last result). The solved parameters always
-    replace cfg's; its other assumptions stay. sample_iter = 0 skips stage 2.
+    replace cfg's; its other assumptions stay. sample_iter = 0 skips stages 3 and 4.
     """
     log = log or (lambda s: None)
     cells = paper_cells()
     use = [b for b in table_blocks(cells) if blocks is None or b.name in blocks]
+    square = [b for b in use if b.square]
+    dest = [b for b in use if not b.square]
     a0 = assumption_defaults(solved=False)  # the documented start: assumptions.yaml
     state = _State({p: float((start or {}).get(p, a0[p])) for b in use for p in b.params},
                    {b.name: None for b in use})
@@ -379,16 +427,34 @@ def solve_tables(
                    if any(cells[i].model == m_ for b in use for i in b.cells))
     pop_seq = seed_sequence(seed, "calibration", 0)
     t0 = time.perf_counter()
-    ev = PlimEvaluator(cfg, pop_seq, m, models)
-    _, converged = _stage(ev, state, cells, use, targets, plim_iter, tol_z, max_step, ridge,
-                          cfg, pop_seq, m, log)
+    converged = True
+    if square:
+        sq_models = tuple(m_ for m_ in models if not m_.startswith(("t9_us", "t9_sk")))
+        ev = PlimEvaluator(cfg, pop_seq, m, sq_models)
+        _, converged = _stage(ev, state, cells, square, targets, plim_iter, tol_z, max_step,
+                              log)
+    if dest:
+        dmap = DestMap(build_probe(_with(cfg, state.theta), pop_seq, m), cells,
+                       list(dest[0].cells))
+        _solve_dest(dmap, state, dest[0], cells, np.zeros(len(dest[0].cells)), None,
+                    targets, log)
+    final_ev = PlimEvaluator(cfg, pop_seq, m, models)
     if sample_iter > 0:
         scfg = cfg if sample_size is None else cfg.model_copy(update={"size": sample_size})
-        ev = SampleEvaluator(scfg, pop_seq, seed, sample_reps, models, n_jobs)
-        _, converged = _stage(ev, state, cells, use, targets, sample_iter, sample_tol_z,
-                              max_step, ridge, cfg, pop_seq, m, log, broyden=False,
-                              damping=0.8)
-    final = ev(state.theta, cells)  # the check at the solution itself
+        final_ev = SampleEvaluator(scfg, pop_seq, seed, sample_reps, models, n_jobs)
+        if square:
+            _, converged = _stage(final_ev, state, cells, square, targets, sample_iter,
+                                  sample_tol_z, max_step, log, broyden=False, damping=0.8)
+        for r in range(dest_rounds if dest else 0):
+            ev = final_ev(state.theta, cells)
+            ix = list(dest[0].cells)
+            dmap = DestMap(build_probe(_with(cfg, state.theta), pop_seq, m), cells, ix)
+            b_plim, _ = dmap.values(_with_dict(dmap.probe.a, state.theta))
+            shift = np.where(np.isfinite(ev.b[ix]), ev.b[ix] - b_plim, 0.0)
+            hits = int(check_cells([cells[i] for i in ix], ev.b[ix], ev.b[ix] / ev.se[ix])["hit"].sum())
+            log(f"dest round {r}: {hits} of {len(ix)} destination cells hit in the samples")
+            _solve_dest(dmap, state, dest[0], cells, shift, ev.se[ix], targets, log)
+    final = final_ev(state.theta, cells)  # the check at the solution itself
     bt, _ = _targets(cells, final.se, targets)
     chk = check_cells(cells, final.b, final.b / final.se, final.se).assign(
         target_b=bt, se_n=final.se)
@@ -399,6 +465,6 @@ def solve_tables(
     log(f"final: {int(chk['hit'].sum())} of {len(chk)} cells hit")
     meta = {"seed": seed, "m": m, "size": cfg.size,
             "sample_size": sample_size or cfg.size, "sample_reps": sample_reps,
-            "plim_iter": plim_iter, "sample_iter": sample_iter, "tol_z": tol_z,
-            "seconds": round(time.perf_counter() - t0, 1)}
+            "plim_iter": plim_iter, "sample_iter": sample_iter, "dest_rounds": dest_rounds,
+            "tol_z": tol_z, "seconds": round(time.perf_counter() - t0, 1)}
     return TableSolution(state.theta, chk, pd.DataFrame(state.history), converged, meta)

@@ -102,8 +102,8 @@ def _calibration_report(args: argparse.Namespace) -> int:
     _check_seed(args.seed)
     if args.out:
         check_output(args.out, "--out", kind="file")
-    check_int(args.table_reps, "--table-reps", minimum=0)
-    check_int(args.workers, "--workers", minimum=1)
+    check_int(args.table_reps, "--table-reps", lo=0)
+    check_int(args.workers, "--workers", lo=1)
     if args.tables_out:
         check_output(args.tables_out, "--tables-out", kind="file")
     try:

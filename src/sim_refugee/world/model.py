@@ -193,14 +193,22 @@ def _solve_multinomial(
     alpha = alpha.copy()
     wt = w / w.sum()
     tol = max(tol, 2.0 * float(wt.max()))  # shares move in steps of one person's weight
+    best_err, best, stall = np.inf, alpha.copy(), 0
     for _ in range(600):
         choice = np.argmax(util + alpha, axis=1)
         share = np.bincount(choice, weights=wt, minlength=len(alpha))
-        if np.max(np.abs(share - targets)) < tol:
-            break
+        err = float(np.max(np.abs(share - targets)))
+        if err < tol:
+            return alpha
+        if err < best_err:
+            best_err, best, stall = err, alpha.copy(), 0
+        else:  # shares are step functions of the constants: a full step can cycle
+            stall += 1
+            if stall >= 10:
+                step, stall, alpha = step / 2.0, 0, best.copy()
         alpha += step * np.log(np.maximum(targets, 1e-12) / np.maximum(share, 1e-6))
         alpha -= alpha[0]
-    return alpha
+    return best
 
 
 def _mixture_errors(comp: np.ndarray, z: np.ndarray, a: dict, sd: float) -> np.ndarray:
