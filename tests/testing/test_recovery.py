@@ -253,3 +253,22 @@ def test_bad_arguments() -> None:
         recovery(draw, mean_se, THETA, 5, SEED, alpha=1.5)
     bad = recovery(draw, lambda y: y.mean(), THETA, 3, SEED)  # not a tuple: every rep fails
     assert "(estimate, se)" in bad.errors[0]
+
+
+def test_se_calibration_uses_the_mcse_at_ratio_one() -> None:
+    """Constant SEs: var(se^2) = 0, so the MCSE at ratio 1 is 1 / sqrt(2 (n - 1)) exactly.
+
+    A ratio 3.1 such MCSEs above 1 fails at z = 3 (the MCSE evaluated at the estimated
+    ratio, 1.22 x larger, would let it pass); 2.9 passes."""
+    n = 100
+    d = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    emp = np.sqrt(n / (n - 1))
+    mc0 = 1 / np.sqrt(2 * (n - 1))
+    for k, fails in ((2.9, False), (3.1, True)):
+        res = Recovery.from_arrays(d, np.full(n, emp * (1 + k * mc0)), 0.0, seed=1)
+        assert res.measures.loc["theta", "se_ratio"] == pytest.approx(1 + k * mc0)
+        if fails:
+            with pytest.raises(AssertionError, match=f"MCSE {mc0:.3g}"):
+                res.assert_se_calibrated(z=3.0)
+        else:
+            res.assert_se_calibrated(z=3.0)

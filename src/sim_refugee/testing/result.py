@@ -311,15 +311,19 @@ class Recovery:
         self, ratio_tol: float = 0.0, z: float = 3.0, *,
         terms: Sequence[str] | str | None = None, adjust: Adjust = None,
     ) -> Recovery:
-        """Fail when |mod_se / emp_se - 1| > ratio_tol + bound x MCSE(ratio).
+        """Fail when |mod_se / emp_se - 1| > ratio_tol + bound x MCSE, the MCSE of the
+        ratio at ratio 1, sqrt(var(se^2) / (4 n mod_se^4) + 1 / (2 (n - 1))) (Morris et
+        al.'s, divided by the ratio; about 1 / sqrt(2 n)).
 
         ``ratio_tol``: an allowance for a known approximation of the SE (e.g. 0.1 for a
         delta-method SE that is good to 10%)."""
         self._require_se("assert_se_calibrated")
         v, m = self._tables
-        return self._check("assert_se_calibrated", "se_ratio", v["se_ratio"], m["se_ratio"],
-                           " (mod_se / emp_se)", target=1.0, tol=ratio_tol, direction="both",
-                           z=z, terms=terms, adjust=adjust)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mc = m["se_ratio"] / v["se_ratio"]
+        return self._check("assert_se_calibrated", "se_ratio", v["se_ratio"], mc,
+                           " (mod_se / emp_se; MCSE at ratio 1)", target=1.0, tol=ratio_tol,
+                           direction="both", z=z, terms=terms, adjust=adjust)
 
     def assert_rejection_rate(
         self, at_most: float | None = None, z: float = 3.0, *, at_least: float | None = None,
