@@ -58,11 +58,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reps", type=int, nargs="+", default=[400, 50])
     ap.add_argument("--z", type=float, default=3.0)
     ap.add_argument("--root", type=int, default=20080401)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="seed indices first..first+seeds-1 (to extend a run with new seeds)")
     ap.add_argument("--n-jobs", type=int, default=1)
     args = ap.parse_args(argv)
-    blocks = [range(a, min(a + 500, args.seeds)) for a in range(0, args.seeds, 500)]
+    end = args.first_seed + args.seeds
+    blocks = [range(a, min(a + 500, end)) for a in range(args.first_seed, end, 500)]
     print(f"assert_unbiased(z={args.z:g}) on the mean of {N_DRAWS} N(0,1) draws, "
-          f"{args.seeds} seeds per row, root {args.root}\n")
+          f"seeds {args.first_seed}..{end - 1} per row, root {args.root}\n")
     print("| replications | seeds | false alarms | rate (MCSE) | nominal P(abs t > z) | "
           "normal 2 P(Z > z) | (rate - nominal) / MCSE |")
     print("|---|---|---|---|---|---|---|")

@@ -88,6 +88,10 @@ def test_estimator_halving_its_se_fails_assert_coverage() -> None:
     with pytest.raises(AssertionError, match=r"coverage of 'theta' = [0-9.]+, MCSE 0\.0109") as info:
         res.assert_coverage(level=0.95, z=3.0)
     assert f"= {cover:.6g}," in str(info.value)
+    # another level: intervals est +/- z(0.95) se, judged against 0.90
+    cover90 = np.mean(np.abs(est - THETA) <= stats.norm.isf(0.05) * se)
+    with pytest.raises(AssertionError, match=rf"= {cover90:.6g}, MCSE 0\.015 \(90% intervals"):
+        res.assert_coverage(level=0.90)
     with pytest.raises(AssertionError, match="se_ratio of 'theta'"):
         res.assert_se_calibrated()
     # under-coverage fails even when over-coverage would be allowed
