@@ -1,8 +1,15 @@
-"""Project-wide test options."""
+"""Project-wide test configuration: pytester drives the pytest plugin's own tests, and
+``--run-calibration`` opts in to rerunning the documented table calibration.
+
+(The sim_refugee plugin itself, with keyed_seed, keyed_rng and recovery_reps, is loaded
+through its ``pytest11`` entry point, as in any project that installs sim_refugee.)
+"""
 
 from __future__ import annotations
 
 import pytest
+
+pytest_plugins = ["pytester"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -17,5 +24,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason="reruns the whole table calibration: pass --run-calibration")
     for item in items:
-        if "calibration" in item.keywords:
+        if item.get_closest_marker("calibration") is not None:
             item.add_marker(skip)

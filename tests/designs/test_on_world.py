@@ -2,20 +2,22 @@
 
 The world is built uncalibrated (calibration="none") at 20,000 people to stay fast;
 the designs only rely on Contract-1 columns, which calibration does not change.
-Tolerances as elsewhere: |mean - truth| < 4 MCSE for "unbiased", binomial 4-SD bounds
-for counts.
+Tolerances as elsewhere: |mean - truth| < 4 MCSE for "unbiased" (through
+sim_refugee.testing), binomial 4-SD bounds for counts.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim_refugee.designs import DESIGN_NAMES, get_design
 from sim_refugee.designs.artefacts import LIKERT_ITEMS, effective_n
 from sim_refugee.designs.base import SAMPLE_EXTRA_COLUMNS
-from sim_refugee.designs.srs import bias_table, replicate_statistic
+from sim_refugee.designs.srs import replicate_statistic
 from sim_refugee.seeds import rng_for, seed_sequence
+from sim_refugee.testing import Recovery
 
 world = pytest.importorskip("sim_refugee.world")
 
@@ -45,25 +47,31 @@ def test_every_design_on_the_world(world_pop, name):
         assert np.isfinite(s["weight"]).all()
 
 
-def test_srs_unbiased_for_population_means_on_the_world(world_pop):
+SEEDS = "root 3 (Contract 6: sample r from rng_for(3, 'sample', 0, r))"
+
+
+def test_srs_unbiased_for_population_means_on_the_world(world_pop, recovery_reps):
     cols = ["death", "arrest", "urban_china", "job", "prefer_us", "avgpsych"]
-    est = replicate_statistic("srs", world_pop, 400, 150, lambda s: s[cols].mean(), root=3)
-    table = bias_table(est, world_pop[cols].mean().to_numpy(), cols, z_max=4.0)
-    assert table["ok"].all(), table
+    est = replicate_statistic("srs", world_pop, 400, recovery_reps(150),
+                              lambda s: s[cols].mean(), root=3)
+    res = Recovery.from_arrays(pd.DataFrame(est, columns=cols), None, world_pop[cols].mean(),
+                               seed=SEEDS)
+    res.assert_failure_rate().assert_unbiased(z=4.0)
 
 
-def test_tls_on_the_world_weights_undo_frequency(world_pop):
+def test_tls_on_the_world_weights_undo_frequency(world_pop, recovery_reps):
     """Everyone attends (TLS theory holds): weighted urban share unbiased; unweighted not."""
     params = {"venues": {"attend_all": True}}
     est = replicate_statistic(
-        "tls", world_pop, 400, 100,
+        "tls", world_pop, 400, recovery_reps(100),
         lambda s: [np.average(s["urban_china"], weights=s["weight"]), s["urban_china"].mean()],
         root=3, params=params,
     )
     truth = world_pop["urban_china"].mean()
-    table = bias_table(est, [truth, truth], ["weighted", "naive"])
-    assert table.loc["weighted", "ok"], table
-    assert table.loc["naive", "z"] > 10, table
+    res = Recovery.from_arrays(pd.DataFrame(est, columns=["weighted", "naive"]), None, truth,
+                               seed=SEEDS)
+    res.assert_failure_rate().assert_unbiased(z=4.0, terms="weighted")
+    assert res.bias["naive"] > 10 * res.mcse.loc["naive", "bias"], res.summary()
 
 
 def test_nonresponse_and_duplicates_change_the_suites_n(world_pop):

@@ -3,7 +3,9 @@
 Tolerances: a replicate mean of R estimates has Monte Carlo standard error
 MCSE = sd(estimates) / sqrt(R); a design is called unbiased when
 |mean - truth| < 4 MCSE (two-sided false-alarm probability 6e-5 under no bias) and
-biased when the gap exceeds 10 MCSE. Seeds are fixed, so results are deterministic.
+biased when the gap exceeds 10 MCSE. Replicate studies run through
+sim_refugee.testing.recovery with the test's keyed seed, so results are deterministic
+and a failure names the seed.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ import numpy as np
 
 from sim_refugee.designs import get_design
 from sim_refugee.designs.quota import allocate, cell_codes
+from sim_refugee.seeds import child_rng
+from sim_refugee.testing import recovery
 
 R = 200
 
 
-def _replicate(design, pop, params, n, stat, reps=R):
-    state = design.prepare(pop, params, np.random.default_rng(100))
-    return np.array(
-        [stat(design.draw(pop, state, n, params, np.random.default_rng(1000 + r))) for r in range(reps)]
-    )
+def _study(design, pop, params, n, estimate, truth, reps, seed):
+    """``reps`` samples of ``n`` under ``design``, each keyed by (seed, "recovery", r)."""
+    state = design.prepare(pop, params, child_rng(seed, "prepare"))
+    return recovery(lambda rng: design.draw(pop, state, n, params, rng), estimate, truth, reps, seed)
 
 
 def test_srs_probabilities(small_pop):
@@ -30,17 +33,24 @@ def test_srs_probabilities(small_pop):
     np.testing.assert_allclose(s["weight"].sum(), len(small_pop))
 
 
-def test_srs_means_unbiased(small_pop):
+def test_srs_means_unbiased(small_pop, keyed_seed, recovery_reps):
     cols = ["urban_china", "death", "anxious", "age"]
+    n, N = 300, len(small_pop)
+    fpc = 1 - n / N
+
+    def means(s):
+        return s[cols].mean(), s[cols].std() / np.sqrt(n) * np.sqrt(fpc)
+
     srs = get_design("srs")
-    est = _replicate(srs, small_pop, srs.Params(), 300, lambda s: s[cols].mean().to_numpy())
-    for j, col in enumerate(cols):
-        mcse = est[:, j].std(ddof=1) / np.sqrt(R)
-        assert abs(est[:, j].mean() - small_pop[col].mean()) < 4 * mcse, col
-        # the spread matches the SRS formula sd/sqrt(n) x fpc within 20%
-        # (the SD of R=200 estimates has relative error about 1/sqrt(2R) = 5%; 20% = 4 SE)
-        theory = small_pop[col].std() / np.sqrt(300) * np.sqrt(1 - 300 / len(small_pop))
-        assert abs(est[:, j].std(ddof=1) / theory - 1) < 0.20, col
+    res = _study(srs, small_pop, srs.Params(), n, means, small_pop[cols].mean(),
+                 recovery_reps(R), keyed_seed)
+    res.assert_failure_rate().assert_unbiased(z=4.0)
+    # the spread matches the SRS formula sd/sqrt(n) x fpc within 20%
+    # (the SD of R=200 estimates has relative error about 1/sqrt(2R) = 5%; 20% = 4 SE)
+    theory = small_pop[cols].std() / np.sqrt(n) * np.sqrt(fpc)
+    assert (abs(res.emp_se / theory - 1) < 0.20).all(), res.emp_se / theory
+    # and the SE estimated in each sample is calibrated and its intervals cover
+    res.assert_se_calibrated(z=3.0).assert_coverage(level=0.95, z=3.0)
 
 
 def test_allocate_exact_and_capped():
@@ -77,20 +87,25 @@ def test_quota_equal_allocation(small_pop):
     assert counts.max() - counts.min() <= 1  # every cell is larger than its quota here
 
 
-def test_quota_without_reach_is_unbiased_with_weights(small_pop):
+def _weighted_mean(col):
+    def estimate(s):
+        return np.average(s[col], weights=s["weight"]), None
+    return estimate
+
+
+def test_quota_without_reach_is_unbiased_with_weights(small_pop, keyed_seed, recovery_reps):
     quota = get_design("quota")
     params = quota.Params(allocation="equal", reach={})
-    est = _replicate(quota, small_pop, params, 400,
-                     lambda s: np.average(s["urban_china"], weights=s["weight"]), reps=120)
-    mcse = est.std(ddof=1) / np.sqrt(120)
-    assert abs(est.mean() - small_pop["urban_china"].mean()) < 4 * mcse
+    res = _study(quota, small_pop, params, 400, _weighted_mean("urban_china"),
+                 small_pop["urban_china"].mean(), recovery_reps(120), keyed_seed)
+    res.assert_failure_rate().assert_unbiased(z=4.0)
 
 
-def test_quota_selection_on_unobservables_biases(small_pop):
+def test_quota_selection_on_unobservables_biases(small_pop, keyed_seed, recovery_reps):
     """Reach by distress inside the cells: cells cannot remove it (distress is not a cell)."""
     quota = get_design("quota")
     params = quota.Params(reach={"distress": 1.0})
-    est = _replicate(quota, small_pop, params, 400,
-                     lambda s: np.average(s["distress"], weights=s["weight"]), reps=50)
-    mcse = est.std(ddof=1) / np.sqrt(50)
-    assert est.mean() - small_pop["distress"].mean() > 10 * mcse
+    res = _study(quota, small_pop, params, 400, _weighted_mean("distress"),
+                 small_pop["distress"].mean(), recovery_reps(50), keyed_seed)
+    res.assert_failure_rate()
+    assert res.bias["theta"] > 10 * res.mcse.loc["theta", "bias"], res.summary()

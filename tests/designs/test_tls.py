@@ -1,5 +1,6 @@
 """Time-location sampling: venues, weights, unbiasedness where TLS theory holds, bias where not.
 
+Replicates run through sim_refugee.testing.recovery with the test's keyed seed.
 Tolerance: with R replicate estimates, MCSE = sd / sqrt(R); unbiased means
 |mean - truth| < 4 MCSE (false alarm 6e-5); biased means the gap exceeds 10 MCSE
 (6 MCSE for the misreported-frequency case, a smaller bias: still a two-sided
@@ -12,25 +13,32 @@ error of the order of the sampling fraction (2%), also below it.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim_refugee.designs import get_design
 from sim_refugee.designs.tls import tls_weights
+from sim_refugee.seeds import child_rng
+from sim_refugee.testing import recovery
 from sim_refugee.world.venues import VenueParams, build_venues
 
 R = 150
 
 
-def _run(pop, cfg, reps=R, n=400):
+def _run(pop, cfg, seed, reps=R, n=400):
+    """Weighted (Hajek) and naive urban share over ``reps`` TLS samples, keyed by ``seed``."""
     tls = get_design("tls")
     params = tls.Params.model_validate(cfg)
-    state = tls.prepare(pop, params, np.random.default_rng(21))
-    w_est, naive = [], []
-    for r in range(reps):
-        s = tls.draw(pop, state, n, params, np.random.default_rng(500 + r))
-        w_est.append(np.average(s["urban_china"], weights=s["weight"]))
-        naive.append(s["urban_china"].mean())
-    return state, np.array(w_est), np.array(naive)
+    state = tls.prepare(pop, params, child_rng(seed, "prepare"))
+
+    def shares(s):
+        return pd.Series({"weighted": np.average(s["urban_china"], weights=s["weight"]),
+                          "naive": s["urban_china"].mean()}), None
+
+    truth = pop["urban_china"].mean()
+    res = recovery(lambda rng: tls.draw(pop, state, n, params, rng), shares,
+                   {"weighted": truth, "naive": truth}, reps, seed)
+    return res.assert_failure_rate()
 
 
 def test_venue_structure(small_pop):
@@ -61,13 +69,11 @@ def test_weight_formula():
                                [1 / (0.1 * 0.5 * 2.0), 1 / (0.1 * 1.0 * 4.0)])
 
 
-def test_tls_unbiased_when_everyone_attends(small_pop):
-    state, w_est, naive = _run(small_pop, {"venues": {"attend_all": True}})
-    truth = small_pop["urban_china"].mean()
-    mcse = w_est.std(ddof=1) / np.sqrt(R)
-    assert abs(w_est.mean() - truth) < 4 * mcse
+def test_tls_unbiased_when_everyone_attends(small_pop, keyed_seed, recovery_reps):
+    res = _run(small_pop, {"venues": {"attend_all": True}}, keyed_seed, reps=recovery_reps(R))
+    res.assert_unbiased(z=4.0, terms="weighted")
     # the unweighted mean is badly biased (urban residents frequent markets more)
-    assert naive.mean() - truth > 10 * naive.std(ddof=1) / np.sqrt(R)
+    assert res.bias["naive"] > 10 * res.mcse.loc["naive", "bias"], res.summary()
 
 
 @pytest.mark.parametrize(
@@ -81,9 +87,7 @@ def test_tls_unbiased_when_everyone_attends(small_pop):
     ],
     ids=["non_attenders", "frequency_misreported"],
 )
-def test_tls_biased_when_assumptions_break(small_pop, cfg):
-    reps = 60  # the biases are large: 60 replications keep the MCSE near 0.005
-    _, est, _ = _run(small_pop, cfg, reps=reps)
-    truth = small_pop["urban_china"].mean()
-    mcse = est.std(ddof=1) / np.sqrt(reps)
-    assert est.mean() - truth > (6 if cfg else 10) * mcse
+def test_tls_biased_when_assumptions_break(small_pop, cfg, keyed_seed, recovery_reps):
+    # the biases are large: 60 replications keep the MCSE near 0.005
+    res = _run(small_pop, cfg, keyed_seed, reps=recovery_reps(60))
+    assert res.bias["weighted"] > (6 if cfg else 10) * res.mcse.loc["weighted", "bias"], res.summary()

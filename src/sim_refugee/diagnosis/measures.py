@@ -14,6 +14,7 @@ population), model SEs ``s_i``:
 * MSE = mean(e^2); MCSE = sqrt(sum((e^2 - MSE)^2) / (n (n - 1))); RMSE = sqrt(MSE) with
   the delta-method MCSE(MSE) / (2 RMSE)
 * coverage of est +/- 1.96 s, power (p < 0.05): proportions, MCSE sqrt(p (1 - p) / n)
+  (``term_measures(..., alpha=)`` takes another level; ``sim_refugee.testing`` uses it)
 * type-S rate (Gelman & Carlin 2014, Perspectives on Psych. Science 9:641): among
   rejections, the share whose sign differs from theta's; MCSE sqrt(s (1 - s) / n_reject)
 
@@ -38,6 +39,7 @@ import warnings
 
 import numpy as np
 import xarray as xr
+from scipy.stats import norm
 
 SKIPPED = "skipped"
 Z975 = 1.959963984540054
@@ -81,12 +83,15 @@ def _prop(ind: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def term_measures(
     est: np.ndarray, se: np.ndarray, pval: np.ndarray, theta: np.ndarray,
-    use: np.ndarray, ok: np.ndarray, basis: str,
+    use: np.ndarray, ok: np.ndarray, basis: str, alpha: float = ALPHA,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Measures along the last axis (replications). Returns (value, mcse), measure last.
 
-    ``use``: replications that count; ``ok``: those whose fit succeeded.
+    ``use``: replications that count; ``ok``: those whose fit succeeded. ``alpha``: the
+    coverage is that of est +/- z(1 - alpha/2) s and "power" is the share with
+    p < alpha (the default 0.05 is the diagnosis's; ``sim_refugee.testing`` passes others).
     """
+    z_cover = Z975 if alpha == ALPHA else float(norm.isf(alpha / 2))
     finite = np.isfinite(est)
     if basis == "successes":
         m = use & ok & finite & np.isfinite(se)
@@ -129,8 +134,8 @@ def term_measures(
     mb = m if basis == "successes" else use
     usable = finite & np.isfinite(se)
     with np.errstate(invalid="ignore"):
-        covered = usable & (np.abs(err) <= Z975 * se)
-        reject = np.isfinite(pval) & (pval < ALPHA) & (ok if basis == "successes" else True)
+        covered = usable & (np.abs(err) <= z_cover * se)
+        reject = np.isfinite(pval) & (pval < alpha) & (ok if basis == "successes" else True)
         wrong_sign = reject & (np.sign(est) != np.sign(theta)) & (theta != 0)
     cov, mc_cov = _prop(covered, mb)
     pw, mc_pw = _prop(reject, mb)
