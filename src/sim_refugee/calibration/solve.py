@@ -11,33 +11,32 @@ The unknowns are the structural coefficients of each equation the tables read:
 
 Each cell's target is a z inside its printed band times the cell's SE at the paper's
 valid N, kept inside the printed magnitude class (``cells.cell_target``; the
-destination block aims anywhere inside each cell's band and class less a thin margin,
-``cells.cell_interval``: where the interiors of cells that share a coefficient
-conflict, their edges may still agree). In order (CALIBRATION.md, step 2):
+destination block aims anywhere inside the interior of each cell's band and class,
+``cells.cell_interval``). In order (CALIBRATION.md, step 2):
 
-1. ``plim``: the square blocks by theta <- theta + J^-1 (b_target - b(theta)), with b
-   the models fitted on a large expected paper-design sample (``expected.build_probe``):
+1. the square blocks by theta <- theta + J^-1 (b_target - b(theta)) on the plim map:
+   the models fitted on a large expected paper-design sample (``expected.build_probe``),
    smooth and cheap. J starts as a diagonal of estimate-to-parameter ratios and is
    refined by Broyden's rank-one updates from accepted steps.
-2. the destination block by robust least squares (scipy ``least_squares``, soft-L1
-   loss, so the few cells the shared coefficients cannot fit do not pull the rest out)
-   on a fast plim map that redraws only the destinations (``expected.DestMap``).
-3. ``sample``: the square blocks again, now with b the mean estimate and the SE that
-   gives the mean z over R paper-design samples of n = 1,346 with item nonresponse
-   (``expected.sampled_estimates``): the very statistic the check reads. This is needed
-   because the raw SNP coefficients of Table 7 are weakly identified in a sample of
-   1,200 (their scale is pinned only by the first cut and the Hermite coefficients), so
-   their finite-sample mean and z differ from the large-sample limit by up to a z of
-   one. J stays frozen and steps are damped: the map jumps a little where a sample's
-   SNP fit changes mode, which would corrupt rank-one updates.
-4. the destination least squares again, on the plim map shifted by the finite-sample
-   difference the samples show at the current parameters, with the samples' SEs.
+2. the destination block by robust least squares on a fast plim map that redraws only
+   the destinations (``expected.DestMap``, ``_solve_dest``).
+3. rounds of bias correction: R paper-design samples of n = 1,346 with item
+   nonresponse at the current parameters (``expected.sampled_estimates``) give each
+   cell's mean estimate and the SE that turns it into the mean z, the very statistic the
+   check reads; both solves are repeated on the plim maps shifted by the samples'
+   finite-sample difference (mean over samples minus plim, held fixed within a round),
+   with targets from the samples' SEs. This matters because the raw SNP coefficients of
+   Table 7 are weakly identified in a sample of 1,200 (their scale is pinned only by the
+   first cut and the Hermite coefficients): their finite-sample mean and z differ from
+   the large-sample limit by up to a z of one. Solving on the smooth plim map with a
+   locally constant correction avoids iterating on the samples' map, which jumps where
+   a sample's SNP fit changes mode.
 
 Every stage uses common random numbers: the same population noise, expected-sample
 roundings and sample seeds at every iteration. Steps are capped (``max_step``); a step
-that fails a fit or worsens its block markedly is rejected and halved back, and each
-stage ends with every block at its best accepted point. Nothing upstream depends on the
-destination, and Table 7's items feed the 2SPLS (avgpsych), hence the order.
+that fails a fit or worsens its block markedly is rejected and halved back. Nothing
+upstream depends on the destination, and Table 7's items feed the 2SPLS (avgpsych), so
+the destination comes last in each round.
 """
 
 from __future__ import annotations
@@ -217,16 +216,15 @@ def _targets(cells: list[Cell], se: np.ndarray, fixed: dict[str, float] | None
 
 def _stage(evaluate, state: _State, cells: list[Cell], use: list[Block],
            fixed: dict[str, float] | None, max_iter: int, tol_z: float, max_step: float,
-           log, broyden: bool = True, damping: float = 1.0) -> tuple[pd.DataFrame, bool]:
-    """Iterate one stage; returns the check table at the end and convergence.
+           log) -> tuple[pd.DataFrame, bool]:
+    """Iterate the square blocks on the plim map; returns the last check table and
+    whether every block converged.
 
     Per block, a step that fails a fit or makes the block's squared z-residual more
     than 1.5 times (plus 1) worse is rejected and halved back towards the last
-    accepted point (a safeguard against the jumps of a multimodal SNP likelihood);
-    the stage ends with every block at its best accepted point. broyden: refine the
-    Jacobians from accepted steps (the smooth plim stage); the Monte Carlo stage keeps
-    them frozen (its map has small jumps where a sample's SNP fit changes mode, which
-    would corrupt rank-one updates) and damps its steps."""
+    accepted point (a safeguard against the jumps of a multimodal SNP likelihood); the
+    Jacobians are refined by Broyden's rank-one updates from accepted steps (and kept
+    across calls); the stage ends with every block at its best accepted point."""
     accepted: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
     best: dict[str, tuple[float, np.ndarray]] = {}
     converged = False
@@ -281,7 +279,7 @@ def _stage(evaluate, state: _State, cells: list[Cell], use: list[Block],
             if blk.name not in best or sq < best[blk.name][0]:
                 best[blk.name] = (sq, th.copy())
             jac = state.jac.get(blk.name)
-            if acc is not None and jac is not None and broyden:  # J += (db - J dth) dth'/|dth|^2
+            if acc is not None and jac is not None:  # Broyden: J += (db - J dth) dth'/|dth|^2
                 db = bb - acc[1]
                 dth, db = th - acc[0], np.where(np.isfinite(db), db, 0.0)
                 nrm = float(dth @ dth)
@@ -292,7 +290,6 @@ def _stage(evaluate, state: _State, cells: list[Cell], use: list[Block],
             state.jac[blk.name] = jac
             accepted[blk.name] = (th, bb, sq)
             step = np.linalg.lstsq(jac[ok], rr[ok], rcond=None)[0]
-            step *= damping
             big = float(np.max(np.abs(step)))
             if big > max_step:
                 step *= max_step / big
@@ -340,6 +337,11 @@ def _solve_dest(dmap: DestMap, state: _State, blk: Block, cells: list[Cell],
     def hits(bb: np.ndarray, s_: np.ndarray) -> int:
         return int(check_cells(cs, bb, bb / s_)["hit"].sum())
 
+    def loss(bb: np.ndarray, iv: np.ndarray, s_: np.ndarray) -> float:
+        """The Huber loss (scale 1) of the distances to the intervals, in z units."""
+        r = np.abs(np.clip(bb, iv[:, 0], iv[:, 1]) - bb) / s_
+        return float(np.sum(np.where(r <= 1.0, 0.5 * r**2, r - 0.5)))
+
     b, se_map = at(x)
     best = (hits(b + shift, se_map if se is None else se), x.copy())
     for rnd in range(rounds):
@@ -361,13 +363,22 @@ def _solve_dest(dmap: DestMap, state: _State, blk: Block, cells: list[Cell],
         big = float(np.max(np.abs(step)))
         if big > max_step:
             step *= max_step / big
-        x = x + step
-        b, se_map = at(x)
+        now = loss(b_now, iv, se_use)
+        for _ in range(4):  # backtrack while the true map does worse than now
+            b_try, se_try = at(x + step)
+            if loss(b_try + shift, iv, se_use) <= now:
+                break
+            step = step / 2.0
+        else:
+            log(f"  dest round {rnd}: no step improves the fit; stop")
+            break
+        x, b, se_map = x + step, b_try, se_try
         got = hits(b + shift, se_map if se is None else se)
-        log(f"  dest round {rnd}: step {min(big, max_step):.3f}, {got} of {len(cs)} cells hit")
+        log(f"  dest round {rnd}: step {float(np.max(np.abs(step))):.3f}, {got} of {len(cs)} "
+            "cells hit")
         if got > best[0]:
             best = (got, x.copy())
-        if big < 1e-3:
+        if float(np.max(np.abs(step))) < 1e-3:
             break
     for p, v in zip(blk.params, best[1], strict=True):
         state.theta[p] = float(v)
@@ -383,15 +394,15 @@ def solve_tables(
     cfg: WorldConfig,
     seed: int = 2008,
     m: int = 60_000,
-    plim_iter: int = 8,
-    sample_iter: int = 8,
+    plim_iter: int = 10,
+    sample_iter: int = 3,
     sample_reps: int = 80,
-    dest_rounds: int = 2,
+    correction_iter: int = 6,
+    dest_rounds: int = 8,
     sample_size: int | None = None,
     targets: dict[str, float] | None = None,
     blocks: list[str] | None = None,
     tol_z: float = 0.05,
-    sample_tol_z: float = 0.15,
     max_step: float = 0.3,
     start: dict[str, float] | None = None,
     n_jobs: int = 1,
@@ -399,21 +410,25 @@ def solve_tables(
 ) -> TableSolution:
     """Solve the blocks' parameters so the expected estimates hit the targets.
 
-    Order: (1) plim stage for the square blocks; (2) the destination block by least
-    squares on its fast plim map (``DestMap``); (3) Monte Carlo stage for the square
-    blocks; (4) ``dest_rounds`` rounds of the destination least squares with the plim
-    map shifted by the Monte Carlo stage's finite-sample difference (mean over samples
-    minus plim, at the current parameters) and the samples' SEs. Nothing upstream
-    depends on the destination, so it comes last.
+    Order: (1) plim stage for the square blocks (``plim_iter`` iterations); (2) the
+    destination block by least squares on its fast plim map (``DestMap``); then
+    ``sample_iter`` rounds of (3) R = ``sample_reps`` paper-design samples at the
+    current parameters, giving each cell's finite-sample difference (mean over samples
+    minus plim) and its SE in the samples, and (4) both solves again on the plim maps
+    shifted by that difference, with targets from the samples' SEs (``correction_iter``
+    plim iterations). The samples are the statistic the check reads; the plim maps are
+    smooth, so every solve is on a smooth map and the samples enter only through a
+    locally constant correction (a bias-corrected indirect inference). Nothing upstream
+    depends on the destination, so it comes last in each round.
 
-    cfg: the world (its size is the plim stage's population; ``sample_size`` the sample
-    stage's, default the same). seed: root of every stream (population
-    ``("calibration", 0)``, expected sample, samples ``("sample", 0, r)``).
+    cfg: the world (its size is the plim population's; ``sample_size`` the samples'
+    population, default the same). seed: root of every stream (population
+    ``("calibration", 0)``, expected-sample rounding, samples ``("sample", 0, r)``).
     targets: cell key ('model:term') -> expected estimate (a known-answer check); None
     = the printed patterns. blocks: names to solve (default all). start: starting
     values (default assumptions.yaml's own values, not the shipped solution, so the
     procedure does not depend on its last result). The solved parameters always
-    replace cfg's; its other assumptions stay. sample_iter = 0 skips stages 3 and 4.
+    replace cfg's; its other assumptions stay. sample_iter = 0: plim only.
     """
     log = log or (lambda s: None)
     cells = paper_cells()
@@ -425,35 +440,43 @@ def solve_tables(
                    {b.name: None for b in use})
     models = tuple(m_ for m_ in TABLE_MODELS
                    if any(cells[i].model == m_ for b in use for i in b.cells))
+    sq_models = tuple(m_ for m_ in models if not m_.startswith(("t9_us", "t9_sk")))
+    sq_cells = [i for b in square for i in b.cells]
+    dest_cells = list(dest[0].cells) if dest else []
     pop_seq = seed_sequence(seed, "calibration", 0)
     t0 = time.perf_counter()
+    plim = PlimEvaluator(cfg, pop_seq, m, sq_models)
     converged = True
     if square:
-        sq_models = tuple(m_ for m_ in models if not m_.startswith(("t9_us", "t9_sk")))
-        ev = PlimEvaluator(cfg, pop_seq, m, sq_models)
-        _, converged = _stage(ev, state, cells, square, targets, plim_iter, tol_z, max_step,
+        _, converged = _stage(plim, state, cells, square, targets, plim_iter, tol_z, max_step,
                               log)
     if dest:
-        dmap = DestMap(build_probe(_with(cfg, state.theta), pop_seq, m), cells,
-                       list(dest[0].cells))
-        _solve_dest(dmap, state, dest[0], cells, np.zeros(len(dest[0].cells)), None,
-                    targets, log)
+        dmap = DestMap(build_probe(_with(cfg, state.theta), pop_seq, m), cells, dest_cells)
+        _solve_dest(dmap, state, dest[0], cells, np.zeros(len(dest_cells)), None, targets, log,
+                    rounds=dest_rounds)
     final_ev = PlimEvaluator(cfg, pop_seq, m, models)
     if sample_iter > 0:
         scfg = cfg if sample_size is None else cfg.model_copy(update={"size": sample_size})
         final_ev = SampleEvaluator(scfg, pop_seq, seed, sample_reps, models, n_jobs)
+    for r in range(sample_iter):
+        ev = final_ev(state.theta, cells)
+        ok = np.isfinite(ev.b) & np.isfinite(ev.se)
+        hits = int(check_cells(cells, ev.b, ev.b / ev.se)["hit"].sum())
+        log(f"sample round {r}: {hits} of {len(cells)} cells hit in the samples")
         if square:
-            _, converged = _stage(final_ev, state, cells, square, targets, sample_iter,
-                                  sample_tol_z, max_step, log, broyden=False, damping=0.8)
-        for r in range(dest_rounds if dest else 0):
-            ev = final_ev(state.theta, cells)
-            ix = list(dest[0].cells)
-            dmap = DestMap(build_probe(_with(cfg, state.theta), pop_seq, m), cells, ix)
+            p_ev = plim(state.theta, cells)
+            diff = np.where(ok & np.isfinite(p_ev.b), ev.b - p_ev.b, 0.0)
+            bt, _ = _targets(cells, np.where(ok, ev.se, p_ev.se), targets)
+            fixed = {cells[i].key: float(bt[i] - diff[i]) for i in sq_cells}
+            _, converged = _stage(plim, state, cells, square, fixed, correction_iter, tol_z,
+                                  max_step, log)
+        if dest:
+            dmap = DestMap(build_probe(_with(cfg, state.theta), pop_seq, m), cells, dest_cells)
             b_plim, _ = dmap.values(_with_dict(dmap.probe.a, state.theta))
-            shift = np.where(np.isfinite(ev.b[ix]), ev.b[ix] - b_plim, 0.0)
-            hits = int(check_cells([cells[i] for i in ix], ev.b[ix], ev.b[ix] / ev.se[ix])["hit"].sum())
-            log(f"dest round {r}: {hits} of {len(ix)} destination cells hit in the samples")
-            _solve_dest(dmap, state, dest[0], cells, shift, ev.se[ix], targets, log)
+            ix = dest_cells
+            shift = np.where(ok[ix], ev.b[ix] - b_plim, 0.0)
+            _solve_dest(dmap, state, dest[0], cells, shift, np.where(ok[ix], ev.se[ix], 1.0),
+                        targets, log, rounds=dest_rounds)
     final = final_ev(state.theta, cells)  # the check at the solution itself
     bt, _ = _targets(cells, final.se, targets)
     chk = check_cells(cells, final.b, final.b / final.se, final.se).assign(
@@ -465,6 +488,7 @@ def solve_tables(
     log(f"final: {int(chk['hit'].sum())} of {len(chk)} cells hit")
     meta = {"seed": seed, "m": m, "size": cfg.size,
             "sample_size": sample_size or cfg.size, "sample_reps": sample_reps,
-            "plim_iter": plim_iter, "sample_iter": sample_iter, "dest_rounds": dest_rounds,
-            "tol_z": tol_z, "seconds": round(time.perf_counter() - t0, 1)}
+            "plim_iter": plim_iter, "sample_iter": sample_iter,
+            "correction_iter": correction_iter, "dest_rounds": dest_rounds, "tol_z": tol_z,
+            "seconds": round(time.perf_counter() - t0, 1)}
     return TableSolution(state.theta, chk, pd.DataFrame(state.history), converged, meta)

@@ -20,7 +20,12 @@ def _diagnose(args: argparse.Namespace) -> int:
         check_output(args.out, "--out", kind="dir")
     res = open_results(d)
     diag = diagnose(res)
-    paths = write_diagnosis(diag, args.out or (d if d.is_dir() else d.parent))
+    out = args.out or (d if d.is_dir() else d.parent)
+    paths = write_diagnosis(diag, out)
+    if d.is_dir():  # an ensemble run: claims and coverage across its worlds
+        from sim_refugee.ensemble.summary import write_ensemble
+
+        paths.update(write_ensemble(d, diag, out))
     for k, p in paths.items():
         print(f"{k}: {p}")
     return 0

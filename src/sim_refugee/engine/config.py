@@ -199,6 +199,8 @@ class Experiment:
     config_hash: str
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    ensemble: Any = None  # ensemble.spec.EnsembleSpec when the config declares [world.ensemble]
+    ensemble_points: tuple[dict[str, float], ...] = ()
 
     @property
     def root_seed(self) -> int:
@@ -252,10 +254,14 @@ def validate_experiment(raw: dict[str, Any]) -> Experiment:
     from sim_refugee.engine.units import get_unit
 
     raw = copy.deepcopy(raw)
+    body = copy.deepcopy(raw)
+    ens_raw = body.get("world", {}).pop("ensemble", None) if isinstance(body.get("world"), dict) \
+        else None
     try:
-        f = ExperimentFile.model_validate(raw)
+        f = ExperimentFile.model_validate(body)
     except ValidationError as exc:
-        raise pydantic_error(exc, "", data=raw) from None
+        raise pydantic_error(exc, "", data=body) from None
+    ensemble, points = _ensemble(ens_raw)
     if f.backend.kind != "dask" and f.backend.scheduler:
         raise UserInputError(
             "config key 'backend.scheduler' needs backend.kind = 'dask'", key="backend.scheduler"
@@ -323,17 +329,36 @@ def validate_experiment(raw: dict[str, Any]) -> Experiment:
                 key=f"grid.{gk}",
             )
 
+    if ensemble is not None:
+        n_conditions *= len(points)
+        if n_conditions > MAX_CONDITIONS:
+            raise UserInputError(
+                f"config key 'world.ensemble.worlds': worlds x grid exceed {MAX_CONDITIONS} "
+                "conditions", key="world.ensemble.worlds")
+        if ensemble.recalibrate and not hasattr(unit, "calibrate_world"):
+            raise UserInputError(
+                f"config key 'world.ensemble.recalibrate': unit {f.experiment.unit!r} has no "
+                "table calibration; set it to false", key="world.ensemble.recalibrate")
     base_n = f.sample.n if isinstance(f.sample.n, int) else f.sample.n[0]
     names = list(grid)
     conditions: list[Condition] = []
     world_models: dict[str, Any] = {}
-    for idx, combo in enumerate(itertools.product(*(grid[k] for k in names))):
+    worlds = list(enumerate(points)) if ensemble is not None else [(None, {})]
+    combos = [(w, combo) for w in worlds
+              for combo in itertools.product(*(grid[k] for k in names))]
+    for idx, ((w_index, w_point), combo) in enumerate(combos):
         overrides = dict(zip(names, combo, strict=True))
         world = copy.deepcopy(f.world)
+        if w_index is not None:
+            for key, val in w_point.items():
+                set_world_key(world, key, val)
+            overrides = {"ensemble.world": w_index, **w_point, **overrides}
         unit_params = copy.deepcopy(f.unit)
         dparams = {d.key: copy.deepcopy(d.params) for d in f.designs}
         n = base_n
         for gk, val in overrides.items():
+            if gk == "ensemble.world" or (w_index is not None and gk in w_point):
+                continue
             parts = gk.split(".")
             try:
                 if parts[0] == "world":
@@ -391,6 +416,7 @@ def validate_experiment(raw: dict[str, Any]) -> Experiment:
         "sample": f.sample.model_dump(),
         "grid": f.grid,
         "stopping": f.stopping.model_dump() if f.stopping else None,
+        **({"ensemble": ensemble.model_dump()} if ensemble is not None else {}),
     }
     return Experiment(
         file=f,
@@ -399,7 +425,34 @@ def validate_experiment(raw: dict[str, Any]) -> Experiment:
         design_names={d.key: d.name for d in f.designs},
         config_hash=stable_hash(science),
         raw=raw,
+        ensemble=ensemble,
+        ensemble_points=tuple(points),
     )
+
+
+def set_world_key(world: dict[str, Any], key: str, value: Any) -> None:
+    """Set a dotted world key; ``assumptions.<name>`` keeps the dots of the name."""
+    if key.startswith("assumptions."):
+        world.setdefault("assumptions", {})[key.split(".", 1)[1]] = value
+    else:
+        try:
+            _set_dotted(world, key.split("."), value)
+        except KeyError as exc:
+            raise UserInputError(f"config key 'world.ensemble.vary': {key!r}: {exc.args[0]!r} "
+                                 "is not a table", key="world.ensemble.vary") from exc
+
+
+def _ensemble(data: Any) -> tuple[Any, list[dict[str, float]]]:
+    """The validated [world.ensemble] table and its design points (None, [] if absent)."""
+    if data is None:
+        return None, []
+    from sim_refugee.ensemble.spec import EnsembleSpec, design_points
+
+    try:
+        spec = EnsembleSpec.model_validate(data)
+    except ValidationError as exc:
+        raise pydantic_error(exc, "world.ensemble", data=data) from None
+    return spec, design_points(spec)
 
 
 def _check_result_size(f: ExperimentFile, unit: Any, world: Any, params: Any,

@@ -144,6 +144,14 @@ def run_experiment(
         except OSError as exc:
             raise UserInputError(f"cannot write to --out {str(out)!r}: {exc.strerror or exc}",
                                  key="--out") from None
+        if exp.ensemble is not None:  # every world re-solved to the tables before sampling
+            from sim_refugee.ensemble.calibrate import calibrate_worlds, write_points
+
+            if exp.ensemble.recalibrate:
+                exp = calibrate_worlds(exp, out, section.workers,
+                                       log=lambda m: print(m) if progress is not False else None)
+            else:
+                write_points(exp, out)
         ranges = {c.index: (0, f.experiment.replications) for c in exp.conditions}
         while ranges:
             _run_round(exp, out, be, make_tasks(exp, ranges), summary, progress, tqdm)

@@ -145,6 +145,27 @@ class PaperSuiteUnit:
         rec.timings = {"sample": t1 - t0, "fit": t2 - t1, **rec.timings}
         return rec
 
+    def calibrate_world(self, world: dict[str, Any], seed: int, settings: Any) -> dict[str, Any]:
+        """Re-solve a world's table effects (an ensemble world): ``theta`` (the solved
+        assumptions), the cells its calibration population hits, and whether that
+        passes ``settings.min_hit_share`` (``ensemble.calibrate``)."""
+        import time as _time
+
+        from sim_refugee.calibration.solve import solve_tables
+        from sim_refugee.targets import tables_solution
+        from sim_refugee.world import WorldConfig
+
+        t0 = _time.perf_counter()
+        cfg = WorldConfig.model_validate({**world, "size": settings.size})
+        sol = solve_tables(cfg, seed=seed, m=settings.m, plim_iter=settings.plim_iter,
+                           sample_iter=settings.sample_iter, sample_reps=settings.sample_reps,
+                           correction_iter=settings.correction_iter, dest_rounds=4,
+                           start=tables_solution()["values"], n_jobs=1)
+        hits, cells = int(sol.cells["hit"].sum()), len(sol.cells)
+        return {"theta": sol.theta, "cells_hit": hits, "cells": cells,
+                "passed": hits >= settings.min_hit_share * cells,
+                "seconds": round(_time.perf_counter() - t0, 1)}
+
     def estimand(self, pop: Any, world: Any, params: SuiteParams) -> Record:
         from sim_refugee.suite import census_fit
 

@@ -373,7 +373,8 @@ def simulate(
     solve_b("family_missing", idx, e["family_missing"], "family_missing")
     c["family_missing"] = (theta["family_missing"] + idx + e["family_missing"] > 0).astype(np.int8)
 
-    idx = a["camp.age_decades"] * c["age_decades"]
+    idx = (a["camp.age_decades"] * c["age_decades"]
+           + a["camp.above_elementary"] * (1 - c["elementary"]))
     solve_b("camp_m", idx, e["camp"], "camp_men", ~female)
     solve_b("camp_f", idx, e["camp"], "camp_women", female)
     c["camp"] = (np.where(female, theta["camp_f"], theta["camp_m"]) + idx + e["camp"] > 0
