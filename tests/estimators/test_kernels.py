@@ -1,0 +1,59 @@
+"""The compiled SNP kernel equals the numpy formulation it replaced (issue 17), and the
+shared Pearson chi-square equals scipy's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import chi2_contingency
+
+from sim_refugee.estimators.descriptive import chi2_pvalues, pearson_chi2
+from sim_refugee.estimators.snp import _SNPLoglike
+from sim_refugee.seeds import rng_for
+
+
+@pytest.mark.parametrize("order,cut1,weighted,n_cat", [
+    (3, -0.5, False, 4), (0, None, False, 4), (3, -0.5, True, 4), (2, None, False, 3),
+    (4, -0.2, True, 5), (1, 0.1, False, 2),
+])
+def test_kernel_equals_numpy_evaluation(order, cut1, weighted, n_cat):
+    rng = rng_for(17, "kernel", order, n_cat)
+    n, m = 700, 6
+    x = rng.normal(size=(n, m))
+    x[:, :3] = x[:, :3] > 0
+    y = rng.integers(0, n_cat, n)
+    w = rng.uniform(0.2, 3.0, n) if weighted else None
+    ll = _SNPLoglike(x, y, w, n_cat, order, cut1)
+    start = cut1 if cut1 is not None else -0.8
+    cuts = start + np.cumsum(rng.uniform(0.3, 0.8, ll.ncut))
+    params = np.concatenate([rng.normal(0, 0.2, m), cuts, rng.normal(0, 0.1, order)])
+    llf, score, hess = ll.evaluate(params)
+    llf0, score0, hess0 = ll.evaluate_numpy(params)
+    assert llf == pytest.approx(llf0, rel=1e-13, abs=1e-10)
+    np.testing.assert_allclose(score, score0, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hess, hess0, rtol=1e-10, atol=1e-9 * np.abs(hess0).max())
+    _, grad, _ = ll.newton_eval(params)
+    ww = np.ones(n) if w is None else w
+    np.testing.assert_allclose(grad, ww @ score0, rtol=1e-10, atol=1e-10)
+    # without the Hessian, and a zero-probability point (cuts out of order)
+    assert ll.evaluate(params + 1e-3, hessian=False)[0] == pytest.approx(
+        ll.evaluate_numpy(params + 1e-3, hessian=False)[0], rel=1e-13)
+    if ll.ncut >= 2:
+        bad = params.copy()
+        bad[m: m + ll.ncut] = bad[m: m + ll.ncut][::-1] - np.arange(ll.ncut)
+        assert ll.evaluate(bad)[1] is None and ll.evaluate_numpy(bad)[1] is None
+
+
+def test_pearson_chi2_equals_scipy():
+    rng = rng_for(17, "chi2")
+    for _ in range(50):
+        t = rng.integers(0, 30, size=(int(rng.integers(2, 6)), 2)).astype(float)
+        stat, dof = pearson_chi2(t)
+        u = t[t.sum(axis=1) > 0][:, t.sum(axis=0) > 0]
+        if min(u.shape) < 2:
+            assert np.isnan(stat) and dof == 0
+            continue
+        ref = chi2_contingency(u, correction=False)
+        assert stat == pytest.approx(ref[0], rel=1e-12)
+        assert dof == ref[2]
+        assert float(chi2_pvalues(stat, dof)) == pytest.approx(ref[1], rel=1e-10)
