@@ -6,9 +6,11 @@ because a task's output depends only on its spec (keyed seeds, see ``tasks``).
 
 Dask targets: a ``LocalCluster`` (processes, one thread each, scheduler on 127.0.0.1),
 an existing scheduler address, or a dask-jobqueue cluster (SLURM, PBS) built from the
-config's ``[cluster]`` table. Worker processes run with one BLAS thread
-(``tasks.limit_blas_threads`` on first task; jobqueue jobs also export the usual
-``*_NUM_THREADS=1`` variables in their job script).
+config's ``[cluster]`` table. Every worker process, and a serial run, pins BLAS and
+OpenMP to ``[backend] threads`` threads (default 1) with threadpoolctl
+(``tasks.limit_blas_threads`` on the first task; LocalCluster workers and jobqueue jobs
+also get the usual ``*_NUM_THREADS`` variables); ``threads = 0`` leaves the libraries'
+defaults.
 """
 
 from __future__ import annotations
@@ -31,21 +33,26 @@ SCHEDULER_COMMANDS = {"slurm": ("sbatch", "squeue", "scancel"), "pbs": ("qsub", 
 SCHEDULER_TIMEOUT = "20s"  # how long to try to reach a --scheduler address
 
 
-def _pair(spec: TaskSpec) -> tuple[TaskSpec, xr.Dataset]:
-    return spec, execute_task(spec)
+def _pair(spec: TaskSpec, threads: int = 1) -> tuple[TaskSpec, xr.Dataset]:
+    return spec, execute_task(spec, threads=threads)
 
 
 class SerialBackend:
-    """In this process, one task after another (BLAS limited to one thread meanwhile)."""
+    """In this process, one task after another (BLAS and OpenMP pinned to ``threads``
+    for the run, restored afterwards)."""
 
     kind = "serial"
 
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+
     def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
-        from threadpoolctl import threadpool_limits
+        from sim_refugee.estimators._threads import threads_pinned
 
         for spec in specs:
-            with threadpool_limits(limits=1):
-                yield spec, execute_task(spec, limit_threads=False)
+            with threads_pinned(self.threads):
+                ds = execute_task(spec, limit_threads=False)
+            yield spec, ds
 
     def close(self) -> None:
         pass
@@ -56,8 +63,9 @@ class LokyBackend:
 
     kind = "loky"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, threads: int = 1) -> None:
         self.workers = workers
+        self.threads = threads
 
     def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
         from joblib import Parallel, delayed, parallel_config
@@ -65,9 +73,9 @@ class LokyBackend:
         specs = list(specs)
         if not specs:
             return
-        with parallel_config(backend="loky", inner_max_num_threads=1):
+        with parallel_config(backend="loky", inner_max_num_threads=self.threads or None):
             par = Parallel(n_jobs=self.workers, return_as="generator_unordered", batch_size=1)
-            yield from par(delayed(_pair)(s) for s in specs)
+            yield from par(delayed(_pair)(s, self.threads) for s in specs)
 
     def close(self) -> None:
         pass
@@ -84,7 +92,9 @@ class DaskBackend:
         scheduler: str | None = None,
         cluster: ClusterSection | None = None,
         wait_timeout: float = 300.0,
+        threads: int = 1,
     ) -> None:
+        self.threads = threads
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover
@@ -103,7 +113,7 @@ class DaskBackend:
                     key="backend.scheduler",
                 ) from exc
         elif cluster is not None:
-            self._cluster = make_jobqueue_cluster(cluster)
+            self._cluster = make_jobqueue_cluster(cluster, threads)
             self._cluster.scale(jobs=cluster.jobs)
             self.client = Client(self._cluster)
             try:
@@ -123,7 +133,7 @@ class DaskBackend:
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
-                env=dict.fromkeys(_THREAD_VARS, "1"),
+                env=dict.fromkeys(_THREAD_VARS, str(threads)) if threads else None,
             )
             self.client = Client(self._cluster)
 
@@ -133,7 +143,7 @@ class DaskBackend:
         specs = list(specs)
         if not specs:
             return
-        futures = self.client.map(_pair, specs, pure=False)
+        futures = self.client.map(_pair, specs, threads=self.threads, pure=False)
         for fut in as_completed(futures):
             yield fut.result()
             fut.release()
@@ -161,7 +171,7 @@ def check_scheduler_commands(kind: str) -> None:
         )
 
 
-def make_jobqueue_cluster(c: ClusterSection) -> Any:
+def make_jobqueue_cluster(c: ClusterSection, threads: int = 1) -> Any:
     """A dask-jobqueue cluster (SLURMCluster or PBSCluster) from a ``[cluster]`` table."""
     check_scheduler_commands(c.kind)
     try:
@@ -177,7 +187,8 @@ def make_jobqueue_cluster(c: ClusterSection) -> Any:
         "processes": c.processes,
         "memory": c.memory,
         "walltime": c.walltime,
-        "job_script_prologue": [f"export {v}=1" for v in _THREAD_VARS] + list(c.job_script_prologue),
+        "job_script_prologue": ([f"export {v}={threads}" for v in _THREAD_VARS] if threads
+                                else []) + list(c.job_script_prologue),
         "job_extra_directives": list(c.job_extra_directives),
     }
     for name in ("queue", "account", "interface", "local_directory", "log_directory", "python"):
@@ -192,10 +203,10 @@ def make_backend(
 ) -> SerialBackend | LokyBackend | DaskBackend:
     """The backend a ``[backend]`` table (after CLI overrides) asks for."""
     if section.kind == "serial":
-        return SerialBackend()
+        return SerialBackend(section.threads)
     if section.kind == "loky":
-        return LokyBackend(section.workers)
+        return LokyBackend(section.workers, section.threads)
     if section.kind == "dask":
-        return DaskBackend(section.workers, section.scheduler, cluster)
+        return DaskBackend(section.workers, section.scheduler, cluster, threads=section.threads)
     raise UserInputError(f"config key 'backend.kind': unknown backend {section.kind!r}",
                          key="backend.kind")
