@@ -66,6 +66,12 @@ def _model_starts(layout: Layout) -> tuple[int, ...]:
     return tuple(first[m] for m in layout.models)
 
 
+def _suite_pairs() -> tuple:
+    from sim_refugee.suite import suite_layout
+
+    return suite_layout().model_terms
+
+
 def _in_layout_order(est: pd.DataFrame, layout: Layout) -> bool:
     models, terms = _layout_labels(layout)
     return bool(np.array_equal(est["model"].to_numpy(dtype=object), models)
@@ -134,7 +140,9 @@ class PaperSuiteUnit:
         t0 = time.perf_counter()
         est = res.estimates
         pairs = layout.model_terms
-        if len(est) == len(pairs) and _in_layout_order(est, layout):
+        in_order = (getattr(res, "meta", {}).get("layout_order") is True
+                    and layout.model_terms == _suite_pairs())
+        if len(est) == len(pairs) and (in_order or _in_layout_order(est, layout)):
             # run_suite's frames are in layout order already: plain arrays, no reindexing
             arr = est[["estimate", "se", "pvalue"]].to_numpy(dtype=float)
             st = est["status"].to_numpy(dtype=object)

@@ -49,7 +49,7 @@ def newton_maximize(
         shift = 0.0
         for _ in range(30):
             try:
-                chol = np.linalg.cholesky(a + shift * np.eye(p))
+                chol = np.linalg.cholesky(a if shift == 0.0 else a + shift * np.eye(p))
                 break
             except np.linalg.LinAlgError:
                 shift = max(2 * shift, 1e-8 * max(1.0, float(np.abs(np.diag(a)).max())))

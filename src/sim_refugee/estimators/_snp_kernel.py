@@ -83,6 +83,13 @@ def snp_evaluate(x, y, w, weighted, cuts, b, g, r, mu, first_free, want_hess):
                 for ll in range(k_ord + 1):
                     acc += r[j, k + ll] * gfull[ll]
                 rmg2[j, k - 1] = 2.0 * acc
+    # row-invariant factors of dF/dg_k and df/dg_k (as the numpy formulation groups them)
+    tk2 = np.empty(k_ord)
+    tkt = np.empty(k_ord)
+    for k in range(k_ord):
+        tk2[k] = theta_k[k] / theta**2
+        tkt[k] = theta_k[k] / theta
+    two_theta = 2.0 / theta
     score = np.zeros((n, p))
     grad = np.zeros(p)
     hess = np.zeros((p, p))
@@ -150,8 +157,8 @@ def snp_evaluate(x, y, w, weighted, cuts, b, g, r, mu, first_free, want_hess):
                     skv = 0.0
                     for j in range(nk):
                         skv += rmg2[j, k] * pw[j]
-                    dk[s, k] = -phi * (skv / theta - theta_k[k] / theta**2 * sv)
-                    hk[s, k] = (2.0 / theta) * (phi * pk) * pw[k + 1] - theta_k[k] / theta * f
+                    dk[s, k] = -phi * (skv / theta - tk2[k] * sv)
+                    hk[s, k] = two_theta * (phi * pk) * pw[k + 1] - tkt[k] * f
         th, tl = t2[0], t2[1]
         if th <= 0:
             prob = low2[0] - low2[1]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,11 @@ NEWTON_TOL = 1e-10
 # ---------------------------------------------------------------------------------------
 def normal_moments(m_max: int) -> np.ndarray:
     """Standard-normal raw moments ``mu_0..mu_{m_max}`` (mu_m = (m-1) mu_{m-2})."""
+    return _normal_moments(int(m_max)).copy()
+
+
+@lru_cache(maxsize=32)
+def _normal_moments(m_max: int) -> np.ndarray:
     mu = np.zeros(m_max + 1)
     mu[0] = 1.0
     for m in range(2, m_max + 1):
@@ -86,7 +92,7 @@ def a_coefficients(m_max: int) -> np.ndarray:
 def _poly_pieces(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     gfull = np.concatenate([[1.0], np.asarray(g, dtype=float)])
     c = np.convolve(gfull, gfull)
-    mu = normal_moments(len(c) - 1)
+    mu = _normal_moments(len(c) - 1)
     return gfull, c, float(c @ mu)
 
 
@@ -134,8 +140,9 @@ def snp_dcdf_dg(t, g) -> np.ndarray:
 def snp_moments(g) -> dict[str, float]:
     """Mean, variance, sd, skewness and kurtosis of the SNP error distribution."""
     _, c, theta = _poly_pieces(g)
-    mu = normal_moments(len(c) + 4)
-    raw = [float(sum(c[m] * mu[m + r] for m in range(len(c))) / theta) for r in range(5)]
+    mu = _normal_moments(len(c) + 4).tolist()
+    cl = c.tolist()
+    raw = [float(sum(cl[m] * mu[m + r] for m in range(len(cl))) / theta) for r in range(5)]
     m1, m2, m3, m4 = raw[1:5]
     var = m2 - m1**2
     sd = math.sqrt(var) if var > 0 else float("nan")

@@ -179,7 +179,8 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse, 
     scalars = pd.Series(values, index=list(layout.scalars), dtype=float)
     messages = pd.Series({m: fits[m].message for m in layout.models}, dtype=object)
     meta = {"n": int(len(sample)), "weights": weights, "cluster": cluster, "collapse": collapse,
-            "snp_order": int(snp_order), "include_variants": bool(include_variants)}
+            "snp_order": int(snp_order), "include_variants": bool(include_variants),
+            "layout_order": True}  # estimates rows are suite_layout().model_terms, in order
     return SuiteResult(estimates, tables, tests, scalars, pd.Series(timings), messages, meta)
 
 
