@@ -113,7 +113,7 @@ class DaskBackend:
                     key="backend.scheduler",
                 ) from exc
         elif cluster is not None:
-            self._cluster = make_jobqueue_cluster(cluster, threads)
+            self._cluster = make_jobqueue_cluster(cluster)
             self._cluster.scale(jobs=cluster.jobs)
             self.client = Client(self._cluster)
             try:
@@ -171,7 +171,7 @@ def check_scheduler_commands(kind: str) -> None:
         )
 
 
-def make_jobqueue_cluster(c: ClusterSection, threads: int = 1) -> Any:
+def make_jobqueue_cluster(c: ClusterSection) -> Any:
     """A dask-jobqueue cluster (SLURMCluster or PBSCluster) from a ``[cluster]`` table."""
     check_scheduler_commands(c.kind)
     try:
@@ -187,8 +187,7 @@ def make_jobqueue_cluster(c: ClusterSection, threads: int = 1) -> Any:
         "processes": c.processes,
         "memory": c.memory,
         "walltime": c.walltime,
-        "job_script_prologue": ([f"export {v}={threads}" for v in _THREAD_VARS] if threads
-                                else []) + list(c.job_script_prologue),
+        "job_script_prologue": [f"export {v}=1" for v in _THREAD_VARS] + list(c.job_script_prologue),
         "job_extra_directives": list(c.job_extra_directives),
     }
     for name in ("queue", "account", "interface", "local_directory", "log_directory", "python"):

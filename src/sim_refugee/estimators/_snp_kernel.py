@@ -34,7 +34,8 @@ def _phi_tail(t: float) -> float:
 
 
 @njit(cache=True)
-def snp_evaluate(x, y, w, weighted, cuts, b, g, r, mu, first_free, want_hess):
+def snp_evaluate(x, y, w, weighted, cuts, b, g, r, mu, first_free, want_hess,
+                 want_score):
     """``(ok, llf, score_obs, grad, hess)`` of the SNP ordered probit (order K = len(g)).
 
     x: n x M regressors; y: category codes 0..J-1 (int64); w: weights (ignored unless
@@ -42,7 +43,10 @@ def snp_evaluate(x, y, w, weighted, cuts, b, g, r, mu, first_free, want_hess):
     b: slopes; g: g_1..g_K; r, mu: ``a_coefficients(2K)``, ``normal_moments(2K)`` (any
     1 x 1 arrays when K = 0). Free parameters: b, cuts[first_free:], g. ``ok`` is False
     when some observation has zero probability (llf is then -inf, the rest empty).
-    ``score_obs`` is unweighted (n x p); ``grad`` and ``hess`` are weighted.
+    ``score_obs`` is unweighted (n x p; empty unless ``want_score``: Newton needs only
+    the gradient); ``grad`` and ``hess`` are weighted. The Hessian is assembled as
+    x' diag(cb) x and x' R (BLAS) for the slope rows and accumulated per row for the few
+    cut and g parameters, instead of the outer product of the whole score matrix.
     """
     n, m = x.shape
     k_ord = g.shape[0]
@@ -90,15 +94,16 @@ def snp_evaluate(x, y, w, weighted, cuts, b, g, r, mu, first_free, want_hess):
         tk2[k] = theta_k[k] / theta**2
         tkt[k] = theta_k[k] / theta
     two_theta = 2.0 / theta
-    score = np.zeros((n, p))
-    grad = np.zeros(p)
-    hess = np.zeros((p, p))
+    nr = ncut + k_ord  # the non-slope parameters: free cuts, then g
+    score = np.zeros((n, p)) if want_score else np.zeros((0, p))
+    grad_b = np.zeros(m)
+    grad_r = np.zeros(nr)
+    # Hessian pieces: H_bb = x' diag(cb) x, H_b,rest = x' R, H_rest,rest accumulated here
     xc = np.empty((n, m)) if want_hess else np.empty((0, m))
-    ah = np.empty((n, k_ord)) if want_hess else np.empty((0, k_ord))
-    bc = np.zeros((m, ncut))
-    cc = np.zeros(ncut)
-    cross_c = np.zeros((ncut, k_ord))
+    rmat = np.empty((n, nr)) if want_hess else np.empty((0, nr))
+    hrr = np.zeros((nr, nr))
     v = np.zeros(nk)
+    srest = np.empty(nr)
     pw = np.empty(nk)
     dk = np.empty((2, k_ord))
     hk = np.empty((2, k_ord))
@@ -172,42 +177,60 @@ def snp_evaluate(x, y, w, weighted, cuts, b, g, r, mu, first_free, want_hess):
         llf += wi * math.log(prob)
         inv = 1.0 / prob
         fh, fl = f2[0] * inv, f2[1] * inv
-        for j in range(m):
-            score[i, j] = x[i, j] * (fl - fh)
+        u = fl - fh  # the slopes' score is x_i u
         hi_col = yi - first_free
         lo_col = yi - 1 - first_free
         hi_ok = yi <= n_cat - 2 and hi_col >= 0
         lo_ok = lo_col >= 0
+        for q in range(nr):
+            srest[q] = 0.0
         if hi_ok:
-            score[i, m + hi_col] = fh
+            srest[hi_col] = fh
         if lo_ok:
-            score[i, m + lo_col] = -fl
+            srest[lo_col] = -fl
         for k in range(k_ord):
-            score[i, m + ncut + k] = (dk[0, k] - dk[1, k]) * inv
-        for j in range(p):
-            grad[j] += wi * score[i, j]
+            srest[ncut + k] = (dk[0, k] - dk[1, k]) * inv
+        for j in range(m):
+            grad_b[j] += wi * (x[i, j] * u)
+        for q in range(nr):
+            grad_r[q] += wi * srest[q]
+        if want_score:
+            for j in range(m):
+                score[i, j] = x[i, j] * u
+            for q in range(nr):
+                score[i, m + q] = srest[q]
         if want_hess:
             ws = wi * inv
             af_h = ws * fp2[0]
             af_l = -ws * fp2[1]
+            # slope block: f' terms minus the outer product of the scores
+            cb = (af_h + af_l) - wi * u * u
             for j in range(m):
-                xc[i, j] = x[i, j] * (af_h + af_l)
+                xc[i, j] = x[i, j] * cb
+            # slope x (cuts, g): minus the outer product, the f' and df/dg terms
+            for q in range(nr):
+                rmat[i, q] = -wi * u * srest[q]
             if hi_ok:
-                cc[hi_col] += af_h
-                for j in range(m):
-                    bc[j, hi_col] -= x[i, j] * af_h
+                rmat[i, hi_col] -= af_h
+                hrr[hi_col, hi_col] += af_h
             if lo_ok:
-                cc[lo_col] += af_l
-                for j in range(m):
-                    bc[j, lo_col] -= x[i, j] * af_l
+                rmat[i, lo_col] -= af_l
+                hrr[lo_col, lo_col] += af_l
             for k in range(k_ord):
                 ah_h = hk[0, k] * ws
                 ah_l = -hk[1, k] * ws
-                ah[i, k] = ah_h + ah_l
+                rmat[i, ncut + k] -= ah_h + ah_l
                 if hi_ok:
-                    cross_c[hi_col, k] += ah_h
+                    hrr[hi_col, ncut + k] += ah_h
+                    hrr[ncut + k, hi_col] += ah_h
                 if lo_ok:
-                    cross_c[lo_col, k] += ah_l
+                    hrr[lo_col, ncut + k] += ah_l
+                    hrr[ncut + k, lo_col] += ah_l
+            # (cuts, g) x (cuts, g): minus the outer product of the scores
+            for q in range(nr):
+                wq = wi * srest[q]
+                for r2 in range(q, nr):
+                    hrr[q, r2] -= wq * srest[r2]
             if k_ord > 0:
                 a_h = ws * phi2[0]
                 a_l = -ws * phi2[1]
@@ -216,34 +239,28 @@ def snp_evaluate(x, y, w, weighted, cuts, b, g, r, mu, first_free, want_hess):
                     v[j] += a_h * ph + a_l * pl
                     ph *= tf2[0]
                     pl *= tf2[1]
+    grad = np.empty(p)
+    grad[:m] = grad_b
+    grad[m:] = grad_r
+    hess = np.zeros((p, p))
     if not want_hess:
         return True, llf, score, grad, hess
-    if weighted:
-        ws_score = np.empty((n, p))
-        for i in range(n):
-            for j in range(p):
-                ws_score[i, j] = score[i, j] * w[i]
-        hess -= np.dot(ws_score.T, score)
-    else:
-        hess -= np.dot(score.T, score)
-    hess[:m, :m] += np.dot(x.T, xc)
+    hess[:m, :m] = np.dot(x.T, xc)
+    hbr = np.dot(x.T, rmat)
     for j in range(m):
-        for q in range(ncut):
-            hess[j, m + q] += bc[j, q]
-            hess[m + q, j] += bc[j, q]
-    for q in range(ncut):
-        hess[m + q, m + q] += cc[q]
+        for q in range(nr):
+            hess[j, m + q] = hbr[j, q]
+            hess[m + q, j] = hbr[j, q]
+    # hrr: the outer-product part was accumulated in the upper triangle only
+    for q in range(nr):
+        for r2 in range(q + 1, nr):
+            # the lower triangle holds only the cross terms added symmetrically above
+            hrr[r2, q] = hrr[q, r2]
+    for q in range(nr):
+        for r2 in range(nr):
+            hess[m + q, m + r2] = hrr[q, r2]
     if k_ord > 0:
         gs = m + ncut
-        cross_b = np.dot(x.T, ah)
-        for j in range(m):
-            for k in range(k_ord):
-                hess[j, gs + k] -= cross_b[j, k]
-                hess[gs + k, j] -= cross_b[j, k]
-        for q in range(ncut):
-            for k in range(k_ord):
-                hess[m + q, gs + k] += cross_c[q, k]
-                hess[gs + k, m + q] += cross_c[q, k]
         sum_a = np.zeros(nk)
         for mm in range(nk):
             for j in range(nk):

@@ -205,6 +205,7 @@ class _SNPLoglike:
         self._cache_key: bytes | None = None
         self._cache = None
         self._cache_hess = False
+        self._cache_score = False
         # inputs of the compiled kernel (``_snp_kernel.snp_evaluate``)
         self._kx = np.ascontiguousarray(x, dtype=float)
         self._ky = np.ascontiguousarray(y, dtype=np.int64)
@@ -220,22 +221,26 @@ class _SNPLoglike:
         cuts = cf if self.cut1 is None else np.concatenate([[self.cut1], cf])
         return b, cuts, g
 
-    def _kernel(self, params: np.ndarray, hessian: bool):
+    def _kernel(self, params: np.ndarray, hessian: bool, score: bool = False):
         """The compiled evaluation, cached on the parameter vector:
-        ``(llf, score_obs, grad, hess)``, score_obs None where some probability is 0."""
+        ``(llf, score_obs, grad, hess)``; score_obs and hess are None unless asked for,
+        and everything but llf is None where some probability is 0."""
         key = params.tobytes()
-        if self._cache_key == key and (self._cache_hess or not hessian):
+        if (self._cache_key == key and (self._cache_hess or not hessian)
+                and (self._cache_score or not score)):
             return self._cache
         b, cuts, g = self.split(np.asarray(params, dtype=float))
-        ok, llf, score, grad, hess = snp_evaluate(
+        ok, llf, sc, grad, hess = snp_evaluate(
             self._kx, self._ky, self._kw, not self.unweighted, np.ascontiguousarray(cuts),
             np.ascontiguousarray(b), np.ascontiguousarray(g), self._kr, self._kmu,
-            self._first_free, hessian)
+            self._first_free, hessian, score)
         if not ok:
             out = (-np.inf, None, None, None)
+            hessian = score = True  # nothing more to compute at this point
         else:
-            out = (llf, score, grad, hess if hessian else None)
-        self._cache_key, self._cache, self._cache_hess = key, out, hessian
+            out = (llf, sc if score else None, grad, hess if hessian else None)
+        self._cache_key, self._cache = key, out
+        self._cache_hess, self._cache_score = hessian, score
         return out
 
     def evaluate(self, params: np.ndarray, hessian: bool = True):
@@ -244,7 +249,7 @@ class _SNPLoglike:
         Computed by the compiled kernel (``_snp_kernel``); ``evaluate_numpy`` is the
         same in numpy, kept as the reference the tests compare the kernel with.
         """
-        llf, score, _, hess = self._kernel(params, hessian)
+        llf, score, _, hess = self._kernel(params, hessian, score=True)
         return llf, score, hess
 
     def evaluate_numpy(self, params: np.ndarray, hessian: bool = True):
@@ -355,18 +360,18 @@ class _SNPLoglike:
 
     # scipy-minimize adaptors on the mean negative log-likelihood
     def nll(self, params):
-        llf = self.evaluate(params, hessian=True)[0]
+        llf = self._kernel(params, True)[0]
         return -llf / self.sw if np.isfinite(llf) else np.inf
 
     def nll_grad(self, params):
         return -self._kernel(params, True)[2] / self.sw
 
     def nll_hess(self, params):
-        return -self.evaluate(params)[2] / self.sw
+        return -self._kernel(params, True)[3] / self.sw
 
     def newton_eval(self, params):
-        llf, score, grad, hess = self._kernel(params, True)
-        if score is None:
+        llf, _, grad, hess = self._kernel(params, True)
+        if grad is None:
             return llf, None, None
         return llf, grad, hess
 
@@ -685,23 +690,23 @@ def fit_snp_arrays(
                     raise UserInputError(f"start_params must have length {ll.p}", key="start_params")
             x_hat, converged, n_iter, message = _maximize_snp(ll, x0, maxiter, gtol)
             if start_params is None and n_starts > 1:
-                best = (converged, ll.evaluate(x_hat, hessian=False)[0])
+                best = (converged, ll._kernel(x_hat, False)[0])
                 for g_alt in alternative_starts(K)[1:n_starts]:
                     x_alt = np.concatenate([op_params[:M], op_params[M + 1 :], g_alt])
                     cand = _maximize_snp(ll, x_alt, maxiter, gtol)
-                    key = (cand[1], ll.evaluate(cand[0], hessian=False)[0])
+                    key = (cand[1], ll._kernel(cand[0], False)[0])
                     if np.isfinite(key[1]) and key > best:
                         best = key
                         x_hat, converged, n_iter, message = cand
             if not op_ok:
                 converged = False
                 message = f"ordered-probit start did not converge ({op_msg}); {message}"
-            llf = ll.evaluate(x_hat)[0]
-        llf_fin, score, hess = ll.evaluate(x_hat)
+            llf = ll._kernel(x_hat, True)[0]
+        llf_fin, score, grad, hess = ll._kernel(x_hat, True, score=cov_type != "nonrobust")
     status = "ok" if converged else "not_converged"
     msg = "" if converged else message
     nan = np.full(0, np.nan)
-    if score is None:
+    if grad is None:
         return SNPFit(x_hat, np.full((ll.p, ll.p), np.nan), llf, False, "failed",
                       "zero probability at the estimate", n_iter, nan, {}, nan, nan,
                       np.asarray(op_params), float(op_llf), oprobit, score_failed=True)
