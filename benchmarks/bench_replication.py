@@ -12,8 +12,9 @@ Prints, from ONE run (so every ratio compares numbers measured together):
   2. the whole replication against one statsmodels ``OrderedModel(probit).fit(bfgs)``
      on one Table 7 item of the same sample (goal: at most 0.6), and the suite alone;
   3. serial, loky(W) and dask(W) throughput of ``paper_baseline`` (both designs) on a
-     ``--size`` world: the replication tasks with their chunk writes, after every
-     worker has built the population (the steady state of a long run), and the ratios
+     ``--size`` world: the replication tasks with their chunk writes (in the workers, as
+     ``run`` does), after every worker has built the population (the steady state of a
+     long run; the one-off population build is printed separately), and the ratios
      (goal: loky/serial >= 1.8, dask within 10% of loky); estimates must be identical;
   4. the machine's own ceiling: W concurrent pure-Python loops against one;
   5. the load average before and after, and the first-call time of the compiled SNP
@@ -179,7 +180,7 @@ def throughput(args) -> None:
     from sim_refugee.engine.backends import DaskBackend, LokyBackend, SerialBackend
     from sim_refugee.engine.config import load_experiment
     from sim_refugee.engine.run import make_tasks
-    from sim_refugee.engine.storage import write_chunk
+    from sim_refugee.engine.storage import read_chunk, write_chunk
     from sim_refugee.engine.tasks import clear_caches
 
     text = (ROOT / "experiments" / "paper_baseline.toml").read_text()
@@ -209,11 +210,13 @@ def throughput(args) -> None:
             be.client.run(_warm_worker, text, args.reps)
         with tempfile.TemporaryDirectory() as out:
             t0 = time.perf_counter()
-            got = []
-            for spec, ds in be.run(specs):
-                write_chunk(Path(out), spec, ds)
-                got.append((spec.design, spec.rep_start, ds["estimates"].values))
+            for spec, ds in be.run(specs, out=out):  # as ``run`` does: workers write chunks
+                if ds is not None:
+                    write_chunk(Path(out), spec, ds)
             dt = time.perf_counter() - t0
+            got = [(s.design, s.rep_start,
+                    read_chunk(Path(out) / "chunks" / s.filename)["estimates"].values)
+                   for s in specs]
         be.close()
         rates[kind] = n_reps / dt
         results[kind] = sorted(got, key=lambda t: (t[0], t[1]))

@@ -3,6 +3,11 @@
 Every backend has one job: run ``execute_task`` on each ``TaskSpec`` and yield
 ``(spec, dataset)`` in completion order. Results are identical whatever the backend,
 because a task's output depends only on its spec (keyed seeds, see ``tasks``).
+``run(specs, out=...)``: backends whose workers share this machine's file system
+(serial, loky, a Dask LocalCluster) write each chunk in the worker (atomically, as the
+parent would) and yield ``(spec, None)``, so the parent process, which competes with
+the workers for the cores, only keeps the books; a remote Dask cluster (a scheduler
+address or jobqueue) sends the datasets back and the parent writes them.
 
 Dask targets: a ``LocalCluster`` (processes, one thread each, scheduler on 127.0.0.1),
 an existing scheduler address, or a dask-jobqueue cluster (SLURM, PBS) built from the
@@ -19,6 +24,7 @@ import asyncio
 import contextlib
 import shutil
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import xarray as xr
@@ -33,8 +39,16 @@ SCHEDULER_COMMANDS = {"slurm": ("sbatch", "squeue", "scancel"), "pbs": ("qsub", 
 SCHEDULER_TIMEOUT = "20s"  # how long to try to reach a --scheduler address
 
 
-def _pair(spec: TaskSpec, threads: int = 1) -> tuple[TaskSpec, xr.Dataset]:
-    return spec, execute_task(spec, threads=threads)
+def _pair(spec: TaskSpec, threads: int = 1, out: str | None = None
+          ) -> tuple[TaskSpec, xr.Dataset | None]:
+    """Run one task in a worker; with ``out``, write its chunk there and return None."""
+    ds = execute_task(spec, threads=threads)
+    if out is None:
+        return spec, ds
+    from sim_refugee.engine.storage import write_chunk
+
+    write_chunk(Path(out), spec, ds)
+    return spec, None
 
 
 class SerialBackend:
@@ -46,13 +60,19 @@ class SerialBackend:
     def __init__(self, threads: int = 1) -> None:
         self.threads = threads
 
-    def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
+    def run(self, specs: Iterable[TaskSpec], out: str | Path | None = None
+            ) -> Iterator[tuple[TaskSpec, xr.Dataset | None]]:
+        from sim_refugee.engine.storage import write_chunk
         from sim_refugee.estimators._threads import threads_pinned
 
         for spec in specs:
             with threads_pinned(self.threads):
                 ds = execute_task(spec, limit_threads=False)
-            yield spec, ds
+            if out is None:
+                yield spec, ds
+            else:
+                write_chunk(Path(out), spec, ds)
+                yield spec, None
 
     def close(self) -> None:
         pass
@@ -67,15 +87,17 @@ class LokyBackend:
         self.workers = workers
         self.threads = threads
 
-    def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
+    def run(self, specs: Iterable[TaskSpec], out: str | Path | None = None
+            ) -> Iterator[tuple[TaskSpec, xr.Dataset | None]]:
         from joblib import Parallel, delayed, parallel_config
 
         specs = list(specs)
         if not specs:
             return
+        dest = None if out is None else str(out)
         with parallel_config(backend="loky", inner_max_num_threads=self.threads or None):
             par = Parallel(n_jobs=self.workers, return_as="generator_unordered", batch_size=1)
-            yield from par(delayed(_pair)(s, self.threads) for s in specs)
+            yield from par(delayed(_pair)(s, self.threads, dest) for s in specs)
 
     def close(self) -> None:
         pass
@@ -103,6 +125,7 @@ class DaskBackend:
                 key="backend.kind",
             ) from exc
         self._cluster: Any = None
+        self.local = not scheduler and cluster is None  # a LocalCluster on this machine
         if scheduler:
             try:
                 self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
@@ -137,13 +160,15 @@ class DaskBackend:
             )
             self.client = Client(self._cluster)
 
-    def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
+    def run(self, specs: Iterable[TaskSpec], out: str | Path | None = None
+            ) -> Iterator[tuple[TaskSpec, xr.Dataset | None]]:
         from dask.distributed import as_completed
 
         specs = list(specs)
         if not specs:
             return
-        futures = self.client.map(_pair, specs, threads=self.threads, pure=False)
+        dest = None if out is None or not self.local else str(out)
+        futures = self.client.map(_pair, specs, threads=self.threads, out=dest, pure=False)
         for fut in as_completed(futures):
             yield fut.result()
             fut.release()
