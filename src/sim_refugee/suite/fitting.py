@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import ndtr
+from scipy.special import ndtr, stdtr
 
 from sim_refugee.suite.specs import MODELS, ModelSpec
 
@@ -293,8 +293,6 @@ def fit_probit(spec: ModelSpec, data: ModelData, opts: FitOptions) -> dict[str, 
 def fit_2spls(spec: ModelSpec, data: ModelData, opts: FitOptions) -> dict[str, Fit]:
     """Both 2SPLS equations of Table 9 (fitted together, whichever is asked). Always
     unweighted (the estimator takes no weights): weights/groups are ignored."""
-    import pandas as pd
-
     from sim_refugee.estimators import TwoStageProbitLS
 
     job, psych = MODELS["t9_2spls_job"], MODELS["t9_2spls_psych"]
@@ -308,20 +306,29 @@ def fit_2spls(spec: ModelSpec, data: ModelData, opts: FitOptions) -> dict[str, F
     m = m[keep_rows]
     keep = keep_cols & _varying(m[:, 2:])
     kept = {n for n, k in zip(xs, keep, strict=True) if k}
-    x = pd.DataFrame(m[:, 2:], columns=xs)
-    res = TwoStageProbitLS(
-        pd.Series(m[:, 0], name="avgpsych"), pd.Series(m[:, 1].astype(int), name="job"),
-        x[[c for c in x_psych if c in kept]], x[[c for c in x_job if c in kept]],
+    cols = {n: j for j, n in enumerate(xs)}
+    xp = [c for c in x_psych if c in kept]
+    xj = [c for c in x_job if c in kept]
+    x = m[:, 2:]
+    res = TwoStageProbitLS.from_arrays(
+        "avgpsych", "job", m[:, 0], m[:, 1], xp, x[:, [cols[c] for c in xp]],
+        xj, x[:, [cols[c] for c in xj]],
     ).fit()
     n = float(len(m))
     out = {}
     for s, r in ((job, res.binary), (psych, res.continuous)):
         names = list(r.params.index)
+        est = r.params.to_numpy(float)
+        se = r.bse.to_numpy(float)
+        if r.use_t and r.df_resid is not None and r.df_resid > 0:  # as EstimationResults
+            with np.errstate(invalid="ignore", divide="ignore"):
+                p = 2 * stdtr(r.df_resid, -np.abs(est / se))
+        else:
+            p = normal_pvalues(est, se)
         out[s.name] = _note(Fit(
-            _aligned(s.terms, names, r.params.to_numpy(float)),
-            _aligned(s.terms, names, r.bse.to_numpy(float)),
-            _aligned(s.terms, names, np.asarray(r.pvalues, dtype=float)),
-            n, str(r.status), str(r.status_message or ""), float(r.llf)), note)
+            _aligned(s.terms, names, est), _aligned(s.terms, names, se),
+            _aligned(s.terms, names, p), n, str(r.status), str(r.status_message or ""),
+            float(r.llf)), note)
     return out
 
 
