@@ -57,3 +57,22 @@ def test_pearson_chi2_equals_scipy():
         assert stat == pytest.approx(ref[0], rel=1e-12)
         assert dof == ref[2]
         assert float(chi2_pvalues(stat, dof)) == pytest.approx(ref[1], rel=1e-10)
+
+
+def test_cholesky_step_equals_numpy():
+    from sim_refugee.estimators._optim import cholesky_step
+
+    rng = rng_for(17, "cholesky")
+    for p in (1, 3, 17, 25):
+        m = rng.normal(size=(p + 5, p))
+        a = m.T @ m + 0.1 * np.eye(p)
+        g = rng.normal(size=p)
+        ok, step, dec = cholesky_step(a, g)
+        chol = np.linalg.cholesky(a)
+        z = np.linalg.solve(chol, g)
+        assert ok
+        np.testing.assert_allclose(step, np.linalg.solve(a, g), rtol=1e-9)
+        assert dec == pytest.approx(0.5 * float(z @ z), rel=1e-12)
+    bad = -np.eye(3)
+    assert not cholesky_step(bad, np.ones(3))[0]
+    assert not cholesky_step(np.full((2, 2), np.nan), np.ones(2))[0]
