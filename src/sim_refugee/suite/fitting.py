@@ -132,6 +132,19 @@ def _drop_separating(y: np.ndarray, x: np.ndarray, names: list[str], endog: str
     notes = []
     keep_rows = np.ones(len(y), dtype=bool)
     keep_cols = np.ones(x.shape[1], dtype=bool)
+    if len(y) and ((y == 0.0) | (y == 1.0)).all():
+        # fast path (the usual case): no 0/1 regressor separates a 0/1 outcome; checked
+        # for all columns at once, else the sequential rule below decides
+        binary = ((x == 0.0) | (x == 1.0)).all(axis=0)
+        xb = x[:, binary]
+        n1 = xb.sum(axis=0)
+        y1_in1 = y @ xb
+        n0 = len(y) - n1
+        y1_in0 = y.sum() - y1_in1
+        sep = (((n1 > 0) & ((y1_in1 == 0) | (y1_in1 == n1)))
+               | ((n0 > 0) & ((y1_in0 == 0) | (y1_in0 == n0))))
+        if not sep.any():
+            return keep_rows, keep_cols, ""
     for j, col in enumerate(names):
         xj = x[:, j]
         if not ((xj == 0.0) | (xj == 1.0)).all():
