@@ -76,3 +76,29 @@ def test_cholesky_step_equals_numpy():
     bad = -np.eye(3)
     assert not cholesky_step(bad, np.ones(3))[0]
     assert not cholesky_step(np.full((2, 2), np.nan), np.ones(2))[0]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_probit_kernel_equals_numpy(weighted):
+    from sim_refugee.estimators._snp_kernel import _log_ndtr, probit_evaluate
+    from sim_refugee.estimators.probit import probit_loglike
+
+    rng = rng_for(17, "probit", int(weighted))
+    n, k = 500, 5
+    x = np.column_stack([rng.normal(size=(n, k - 1)), np.ones(n)])
+    y = (rng.random(n) < 0.4).astype(float)
+    w = rng.uniform(0.2, 2.0, n) if weighted else None
+    for scale, tol in ((0.3, 1e-9), (3.0, 1e-9), (30.0, 1e-6)):
+        # the last reaches far into the tails, where lam + x'b cancels: both
+        # formulations lose digits there (the numpy one uses scipy's log_ndtr)
+        b = scale * rng.normal(size=k)
+        llf0, score0, hess0 = probit_loglike(b, y, x, w)
+        ww = np.ones(n) if w is None else w
+        llf, grad, hess = probit_evaluate(y, x, ww, weighted, b)
+        assert llf == pytest.approx(llf0, rel=1e-12)
+        np.testing.assert_allclose(grad, ww @ score0, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(hess, hess0, rtol=tol, atol=tol * np.abs(hess0).max())
+    from scipy.special import log_ndtr
+
+    z = np.array([-60.0, -25.0, -20.0, -19.9, -8.0, -1.0, 0.0, 0.5, 5.9, 6.1, 12.0])
+    np.testing.assert_allclose([_log_ndtr(v) for v in z], log_ndtr(z), rtol=1e-13)

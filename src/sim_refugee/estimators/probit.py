@@ -46,12 +46,15 @@ def probit_loglike(params: np.ndarray, y: np.ndarray, x: np.ndarray, w: np.ndarr
 
 def fit_probit_arrays(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None, start=None):
     """Newton fit of the (weighted) probit on arrays; returns the NewtonResult and score_obs."""
-    ww = None if w is None else w
+    from sim_refugee.estimators._snp_kernel import probit_evaluate
 
-    def evaluate(b):
-        llf, score, hess = probit_loglike(b, y, x, ww)
-        grad = score.sum(0) if ww is None else ww @ score
-        return llf, grad, hess
+    ww = None if w is None else w
+    yk = np.ascontiguousarray(y, dtype=float)
+    xk = np.ascontiguousarray(x, dtype=float)
+    wk = np.ones(len(yk)) if w is None else np.ascontiguousarray(w, dtype=float)
+
+    def evaluate(b):  # compiled (``_snp_kernel.probit_evaluate``): same formulas
+        return probit_evaluate(yk, xk, wk, ww is not None, np.ascontiguousarray(b, dtype=float))
 
     x0 = np.zeros(x.shape[1]) if start is None else np.asarray(start, dtype=float)
     with np.errstate(all="ignore"):
