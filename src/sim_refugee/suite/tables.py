@@ -115,6 +115,45 @@ def _codes(values: pd.Series, ti: TableItem) -> np.ndarray:
     return codes
 
 
+def _all_codes(sample: pd.DataFrame, items: tuple[TableItem, ...]) -> np.ndarray:
+    """Level codes of every item (items x rows; -1 = missing), the numeric items read
+    as one float block; any item that does not read cleanly goes through ``_codes``,
+    which names a bad value."""
+    codes = np.empty((len(items), len(sample)), dtype=np.intp)
+    numeric = [i for i, ti in enumerate(items) if not isinstance(ti.levels[0], str)]
+    block = None
+    if numeric:
+        try:
+            block = sample[[items[i].item for i in numeric]].to_numpy(dtype=float,
+                                                                      na_value=np.nan)
+        except (TypeError, ValueError):
+            block = None
+    done = set()
+    if block is not None:
+        for col, i in enumerate(numeric):
+            lv = np.asarray(items[i].levels, dtype=float)
+            x = block[:, col]
+            pos = np.minimum(np.searchsorted(lv, x), len(lv) - 1)
+            c = np.where(lv[pos] == x, pos, -1)
+            if not ((c < 0) & ~np.isnan(x)).any():
+                codes[i] = c
+                done.add(i)
+    for i, ti in enumerate(items):
+        if i in done:
+            continue
+        if isinstance(ti.levels[0], str):
+            values = sample[ti.item].to_numpy(dtype=object, na_value=None)
+            c = np.full(len(values), -1, dtype=np.intp)
+            for j, lv in enumerate(ti.levels):
+                c[values == lv] = j
+            if ((c < 0) & ~pd.isna(values)).any():
+                c = _codes(sample[ti.item], ti)  # raises, naming the column
+            codes[i] = c
+        else:
+            codes[i] = _codes(sample[ti.item], ti)
+    return codes
+
+
 @dataclass(frozen=True)
 class _Plan:
     """The fixed shape of the tables for one set of present items: which items, their
@@ -186,7 +225,7 @@ def descriptive_tables(
 
     plan = _plan(tuple(ti.item for ti in TABLE_ITEMS if ti.optional and ti.item in sample.columns))
     fem = pd.to_numeric(sample["female"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    codes = np.vstack([_codes(sample[ti.item], ti) for ti in plan.items])
+    codes = _all_codes(sample, plan.items)
     wz = None if weights is None else np.nan_to_num(weights, nan=0.0)
     cnt, wc = gender_counts(codes, plan.n_levels, fem, wz)  # (levels, 3) each
     wc = wc.astype(float)
