@@ -181,21 +181,7 @@ class _SNPLoglike:
         self.cut1 = cut1
         self.ncut = n_cat - 1 if cut1 is None else n_cat - 2
         self.p = self.M + self.ncut + order
-        n = len(y)
-        self.rows = np.arange(n)
         first_free = 0 if cut1 is None else 1
-        hi_idx, lo_idx = y, y - 1  # index into the J-1 cuts of a_{y}, a_{y-1}
-        self.hi_ok = (hi_idx <= n_cat - 2) & (hi_idx >= first_free)
-        self.lo_ok = (lo_idx >= first_free)
-        hi_col = self.M + hi_idx - first_free
-        lo_col = self.M + lo_idx - first_free
-        self.rows_hi, self.hi_col_ok = self.rows[self.hi_ok], hi_col[self.hi_ok]
-        self.rows_lo, self.lo_col_ok = self.rows[self.lo_ok], lo_col[self.lo_ok]
-        # dt/d(free cuts) for t_hi and t_lo (dt/db = -x): constant in the parameters
-        self.onehot_hi = np.zeros((n, self.ncut))
-        self.onehot_hi[self.rows_hi, self.hi_col_ok - self.M] = 1.0
-        self.onehot_lo = np.zeros((n, self.ncut))
-        self.onehot_lo[self.rows_lo, self.lo_col_ok - self.M] = 1.0
         self.unweighted = w is None
         if order > 0:
             self.r = a_coefficients(2 * order)
@@ -213,6 +199,26 @@ class _SNPLoglike:
         self._kr = self.r if order > 0 else np.zeros((1, 1))
         self._kmu = self.mu if order > 0 else np.zeros(1)
         self._first_free = first_free
+
+    def _index_arrays(self) -> None:
+        """Row/column index arrays of the numpy formulation (built on first use: the
+        compiled kernel does not need them)."""
+        if hasattr(self, "onehot_hi"):
+            return
+        y, n, first_free = self.y, len(self.y), self._first_free
+        self.rows = np.arange(n)
+        hi_idx, lo_idx = y, y - 1  # index into the J-1 cuts of a_{y}, a_{y-1}
+        self.hi_ok = (hi_idx <= self.J - 2) & (hi_idx >= first_free)
+        self.lo_ok = (lo_idx >= first_free)
+        hi_col = self.M + hi_idx - first_free
+        lo_col = self.M + lo_idx - first_free
+        self.rows_hi, self.hi_col_ok = self.rows[self.hi_ok], hi_col[self.hi_ok]
+        self.rows_lo, self.lo_col_ok = self.rows[self.lo_ok], lo_col[self.lo_ok]
+        # dt/d(free cuts) for t_hi and t_lo (dt/db = -x): constant in the parameters
+        self.onehot_hi = np.zeros((n, self.ncut))
+        self.onehot_hi[self.rows_hi, self.hi_col_ok - self.M] = 1.0
+        self.onehot_lo = np.zeros((n, self.ncut))
+        self.onehot_lo[self.rows_lo, self.lo_col_ok - self.M] = 1.0
 
     def split(self, params: np.ndarray):
         b = params[: self.M]
@@ -262,6 +268,7 @@ class _SNPLoglike:
         z_s = dt_s/d(b, a) (constant), h_s = df(t_s)/dg, D_gg = d2F/dg dg'; then
         d2 ln P = d2 P / P - dP dP' / P^2.
         """
+        self._index_arrays()
         K, M, n = self.K, self.M, len(self.y)
         b, cuts, g = self.split(params)
         a_ext = np.concatenate([[-np.inf], cuts, [np.inf]])
