@@ -3,12 +3,19 @@
 Every backend has one job: run ``execute_task`` on each ``TaskSpec`` and yield
 ``(spec, dataset)`` in completion order. Results are identical whatever the backend,
 because a task's output depends only on its spec (keyed seeds, see ``tasks``).
+``run(specs, out=...)``: backends whose workers share this machine's file system
+(serial, loky, a Dask LocalCluster) write each chunk in the worker (atomically, as the
+parent would) and yield ``(spec, None)``, so the parent process, which competes with
+the workers for the cores, only keeps the books; a remote Dask cluster (a scheduler
+address or jobqueue) sends the datasets back and the parent writes them.
 
 Dask targets: a ``LocalCluster`` (processes, one thread each, scheduler on 127.0.0.1),
 an existing scheduler address, or a dask-jobqueue cluster (SLURM, PBS) built from the
-config's ``[cluster]`` table. Worker processes run with one BLAS thread
-(``tasks.limit_blas_threads`` on first task; jobqueue jobs also export the usual
-``*_NUM_THREADS=1`` variables in their job script).
+config's ``[cluster]`` table. Every worker process, and a serial run, pins BLAS and
+OpenMP to ``[backend] threads`` threads (default 1) with threadpoolctl
+(``tasks.limit_blas_threads`` on the first task; LocalCluster workers and jobqueue jobs
+also get the usual ``*_NUM_THREADS`` variables); ``threads = 0`` leaves the libraries'
+defaults.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import asyncio
 import contextlib
 import shutil
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import xarray as xr
@@ -31,21 +39,40 @@ SCHEDULER_COMMANDS = {"slurm": ("sbatch", "squeue", "scancel"), "pbs": ("qsub", 
 SCHEDULER_TIMEOUT = "20s"  # how long to try to reach a --scheduler address
 
 
-def _pair(spec: TaskSpec) -> tuple[TaskSpec, xr.Dataset]:
-    return spec, execute_task(spec)
+def _pair(spec: TaskSpec, threads: int = 1, out: str | None = None
+          ) -> tuple[TaskSpec, xr.Dataset | None]:
+    """Run one task in a worker; with ``out``, write its chunk there and return None."""
+    ds = execute_task(spec, threads=threads)
+    if out is None:
+        return spec, ds
+    from sim_refugee.engine.storage import write_chunk
+
+    write_chunk(Path(out), spec, ds)
+    return spec, None
 
 
 class SerialBackend:
-    """In this process, one task after another (BLAS limited to one thread meanwhile)."""
+    """In this process, one task after another (BLAS and OpenMP pinned to ``threads``
+    for the run, restored afterwards)."""
 
     kind = "serial"
 
-    def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
-        from threadpoolctl import threadpool_limits
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+
+    def run(self, specs: Iterable[TaskSpec], out: str | Path | None = None
+            ) -> Iterator[tuple[TaskSpec, xr.Dataset | None]]:
+        from sim_refugee.engine.storage import write_chunk
+        from sim_refugee.estimators._threads import threads_pinned
 
         for spec in specs:
-            with threadpool_limits(limits=1):
-                yield spec, execute_task(spec, limit_threads=False)
+            with threads_pinned(self.threads):
+                ds = execute_task(spec, limit_threads=False)
+            if out is None:
+                yield spec, ds
+            else:
+                write_chunk(Path(out), spec, ds)
+                yield spec, None
 
     def close(self) -> None:
         pass
@@ -56,18 +83,21 @@ class LokyBackend:
 
     kind = "loky"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, threads: int = 1) -> None:
         self.workers = workers
+        self.threads = threads
 
-    def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
+    def run(self, specs: Iterable[TaskSpec], out: str | Path | None = None
+            ) -> Iterator[tuple[TaskSpec, xr.Dataset | None]]:
         from joblib import Parallel, delayed, parallel_config
 
         specs = list(specs)
         if not specs:
             return
-        with parallel_config(backend="loky", inner_max_num_threads=1):
+        dest = None if out is None else str(out)
+        with parallel_config(backend="loky", inner_max_num_threads=self.threads or None):
             par = Parallel(n_jobs=self.workers, return_as="generator_unordered", batch_size=1)
-            yield from par(delayed(_pair)(s) for s in specs)
+            yield from par(delayed(_pair)(s, self.threads, dest) for s in specs)
 
     def close(self) -> None:
         pass
@@ -84,7 +114,9 @@ class DaskBackend:
         scheduler: str | None = None,
         cluster: ClusterSection | None = None,
         wait_timeout: float = 300.0,
+        threads: int = 1,
     ) -> None:
+        self.threads = threads
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover
@@ -93,6 +125,7 @@ class DaskBackend:
                 key="backend.kind",
             ) from exc
         self._cluster: Any = None
+        self.local = not scheduler and cluster is None  # a LocalCluster on this machine
         if scheduler:
             try:
                 self.client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
@@ -123,17 +156,19 @@ class DaskBackend:
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
-                env=dict.fromkeys(_THREAD_VARS, "1"),
+                env=dict.fromkeys(_THREAD_VARS, str(threads)) if threads else None,
             )
             self.client = Client(self._cluster)
 
-    def run(self, specs: Iterable[TaskSpec]) -> Iterator[tuple[TaskSpec, xr.Dataset]]:
+    def run(self, specs: Iterable[TaskSpec], out: str | Path | None = None
+            ) -> Iterator[tuple[TaskSpec, xr.Dataset | None]]:
         from dask.distributed import as_completed
 
         specs = list(specs)
         if not specs:
             return
-        futures = self.client.map(_pair, specs, pure=False)
+        dest = None if out is None or not self.local else str(out)
+        futures = self.client.map(_pair, specs, threads=self.threads, out=dest, pure=False)
         for fut in as_completed(futures):
             yield fut.result()
             fut.release()
@@ -192,10 +227,10 @@ def make_backend(
 ) -> SerialBackend | LokyBackend | DaskBackend:
     """The backend a ``[backend]`` table (after CLI overrides) asks for."""
     if section.kind == "serial":
-        return SerialBackend()
+        return SerialBackend(section.threads)
     if section.kind == "loky":
-        return LokyBackend(section.workers)
+        return LokyBackend(section.workers, section.threads)
     if section.kind == "dask":
-        return DaskBackend(section.workers, section.scheduler, cluster)
+        return DaskBackend(section.workers, section.scheduler, cluster, threads=section.threads)
     raise UserInputError(f"config key 'backend.kind': unknown backend {section.kind!r}",
                          key="backend.kind")

@@ -92,6 +92,11 @@ class BackendSection(_Strict):
     scheduler: str | None = Field(
         default=None, description="dask scheduler address; none = LocalCluster or [cluster]"
     )
+    threads: int = Field(
+        default=1, ge=0, le=1024,
+        description="BLAS/OpenMP threads per worker process (and in a serial run), pinned "
+        "with threadpoolctl; 0 leaves the libraries' own defaults",
+    )
 
 
 #: dask's byte strings: a number and a unit (dask.utils.parse_bytes).

@@ -204,8 +204,9 @@ def _run_round(exp, out, be, specs, summary, progress, tqdm) -> None:  # noqa: A
     bar = tqdm(total=total, unit="rep", desc=exp.file.experiment.name, disable=progress is False
                if progress is not None else None, smoothing=0.1)
     try:
-        for spec, ds in be.run(todo):
-            write_chunk(out, spec, ds)
+        for spec, ds in be.run(todo, out=Path(out).resolve()):  # workers may have another cwd
+            if ds is not None:  # a remote worker sent the chunk back: write it here
+                write_chunk(out, spec, ds)
             summary["computed_reps"] += spec.n_reps
             bar.update(spec.n_reps)
     finally:

@@ -32,7 +32,7 @@ _PREPS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 # Census fits (estimands) by (unit, seed, world and unit params, population): conditions that
 # differ only in design params or n share one census fit (e.g. a sample-size sweep).
 _ESTIMANDS: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-_BLAS_LIMITED = False
+_BLAS_LIMITED: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,17 +70,19 @@ class TaskSpec:
         return self.rep_stop - self.rep_start if self.kind == "reps" else 0
 
 
-def limit_blas_threads() -> None:
-    """One BLAS/OpenMP thread in this (worker) process; idempotent."""
+def limit_blas_threads(threads: int | None = 1) -> None:
+    """Pin BLAS and OpenMP to ``threads`` in this (worker) process, with threadpoolctl;
+    also export the usual ``*_NUM_THREADS`` variables for libraries loaded later and
+    child processes. ``None`` or 0 leaves everything as it is. Idempotent."""
     global _BLAS_LIMITED
-    if _BLAS_LIMITED:
+    if not threads or _BLAS_LIMITED == threads:
         return
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
-    from threadpoolctl import threadpool_limits
+        os.environ[var] = str(int(threads))
+    from sim_refugee.estimators._threads import pin_threads
 
-    threadpool_limits(limits=1)
-    _BLAS_LIMITED = True
+    pin_threads(int(threads))
+    _BLAS_LIMITED = threads
 
 
 def _cached(cache: OrderedDict, key: Any, make: Any, size: int) -> tuple[Any, float]:
@@ -113,10 +115,14 @@ def _population(spec: TaskSpec, unit: Any, world: Any, params: Any) -> tuple[Any
     )
 
 
-def execute_task(spec: TaskSpec, limit_threads: bool = True) -> xr.Dataset:
-    """Run one task and return its chunk Dataset (written by the caller)."""
+def execute_task(spec: TaskSpec, limit_threads: bool = True, threads: int | None = 1
+                 ) -> xr.Dataset:
+    """Run one task and return its chunk Dataset (written by the caller).
+
+    ``limit_threads``: pin this process's BLAS/OpenMP pools to ``threads`` first (a
+    worker process; a serial run pins around the whole run instead)."""
     if limit_threads:
-        limit_blas_threads()
+        limit_blas_threads(threads)
     unit = get_unit(spec.unit)
     world = unit.validate_world(spec.world)
     params = unit.validate_params(spec.unit_params)

@@ -10,6 +10,7 @@ truth in the population. Shapes follow ``suite.suite_layout()`` and ``CLAIM_IDS`
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -48,6 +49,33 @@ class SuiteParams(StrictModel):
 def _statuses(est: pd.DataFrame, models: tuple[str, ...]) -> np.ndarray:
     first = est.groupby("model", sort=False)["status"].first()
     return np.array([str(first.get(m, "failed")) for m in models], dtype=object)
+
+
+@lru_cache(maxsize=4)
+def _layout_labels(layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([m for m, _ in layout.model_terms], dtype=object),
+            np.array([t for _, t in layout.model_terms], dtype=object))
+
+
+@lru_cache(maxsize=4)
+def _model_starts(layout: Layout) -> tuple[int, ...]:
+    """Row of each model's first term (the model's status is on every one of its rows)."""
+    first: dict[str, int] = {}
+    for i, (m, _) in enumerate(layout.model_terms):
+        first.setdefault(m, i)
+    return tuple(first[m] for m in layout.models)
+
+
+def _suite_pairs() -> tuple:
+    from sim_refugee.suite import suite_layout
+
+    return suite_layout().model_terms
+
+
+def _in_layout_order(est: pd.DataFrame, layout: Layout) -> bool:
+    models, terms = _layout_labels(layout)
+    return bool(np.array_equal(est["model"].to_numpy(dtype=object), models)
+                and np.array_equal(est["term"].to_numpy(dtype=object), terms))
 
 
 class PaperSuiteUnit:
@@ -110,16 +138,30 @@ class PaperSuiteUnit:
         from sim_refugee.claims import evaluate_claims
 
         t0 = time.perf_counter()
-        est = res.estimates.set_index(["model", "term"]).reindex(list(layout.model_terms))
-        arr = est[["estimate", "se", "pvalue"]].to_numpy(dtype=float)
-        status = _statuses(res.estimates, layout.models)
+        est = res.estimates
+        pairs = layout.model_terms
+        in_order = (getattr(res, "meta", {}).get("layout_order") is True
+                    and layout.model_terms == _suite_pairs())
+        if len(est) == len(pairs) and (in_order or _in_layout_order(est, layout)):
+            # run_suite's frames are in layout order already: plain arrays, no reindexing
+            arr = est[["estimate", "se", "pvalue"]].to_numpy(dtype=float)
+            st = est["status"].to_numpy(dtype=object)
+            status = np.array([str(st[i]) for i in _model_starts(layout)], dtype=object)
+        else:
+            est = est.set_index(["model", "term"]).reindex(list(pairs))
+            arr = est[["estimate", "se", "pvalue"]].to_numpy(dtype=float)
+            status = _statuses(res.estimates, layout.models)
         claims = evaluate_claims(res, n_ref=n_ref).reindex(list(layout.claims))
         cl = claims.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        sc = pd.to_numeric(res.scalars.reindex(list(layout.scalars)), errors="coerce")
+        if tuple(res.scalars.index) == layout.scalars:
+            sc = res.scalars.to_numpy(dtype=float)
+        else:
+            sc = pd.to_numeric(res.scalars.reindex(list(layout.scalars)), errors="coerce"
+                               ).to_numpy(dtype=float)
         msgs = getattr(res, "messages", pd.Series(dtype=object))
         bad = [f"{m}: {msgs.get(m, '')}" for m, s in zip(layout.models, status, strict=True)
                if s != OK and s != "skipped"]
-        rec = Record(arr, status, cl, sc.to_numpy(dtype=float), message="; ".join(bad)[:2000])
+        rec = Record(arr, status, cl, sc, message="; ".join(bad)[:2000])
         rec.timings = {"claims": time.perf_counter() - t0}
         return rec
 

@@ -8,6 +8,7 @@ with the analytic Hessian, and the cluster sandwich of :mod:`.covariance`.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from sim_refugee.errors import UserInputError
 from sim_refugee.estimators import _data
 from sim_refugee.estimators._optim import newton_maximize
 from sim_refugee.estimators._threads import single_blas_thread
-from sim_refugee.estimators.covariance import invert_neg_hessian, sandwich
+from sim_refugee.estimators.covariance import check_psd, invert_neg_hessian, sandwich
 from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
 
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
@@ -45,12 +46,15 @@ def probit_loglike(params: np.ndarray, y: np.ndarray, x: np.ndarray, w: np.ndarr
 
 def fit_probit_arrays(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None, start=None):
     """Newton fit of the (weighted) probit on arrays; returns the NewtonResult and score_obs."""
-    ww = None if w is None else w
+    from sim_refugee.estimators._snp_kernel import probit_evaluate
 
-    def evaluate(b):
-        llf, score, hess = probit_loglike(b, y, x, ww)
-        grad = score.sum(0) if ww is None else ww @ score
-        return llf, grad, hess
+    ww = None if w is None else w
+    yk = np.ascontiguousarray(y, dtype=float)
+    xk = np.ascontiguousarray(x, dtype=float)
+    wk = np.ones(len(yk)) if w is None else np.ascontiguousarray(w, dtype=float)
+
+    def evaluate(b):  # compiled (``_snp_kernel.probit_evaluate``): same formulas
+        return probit_evaluate(yk, xk, wk, ww is not None, np.ascontiguousarray(b, dtype=float))
 
     x0 = np.zeros(x.shape[1]) if start is None else np.asarray(start, dtype=float)
     with np.errstate(all="ignore"):
@@ -153,22 +157,61 @@ class Probit:
         )
 
     def _fit_own(self, cov_type: str) -> ProbitResults:
-        names = self.exog_names
-        res, score = fit_probit_arrays(self.endog, self.exog, self.weights)
-        converged = res.converged
-        status, msg = ("ok", "") if converged else ("not_converged", res.message)
-        if _separation(self.endog, self.exog, res.x):
-            status, msg, converged = "not_converged", "perfect separation: the MLE does not exist", False
-        if cov_type == "nonrobust":
-            cov, cstat, cmsg = invert_neg_hessian(res.hess)
-        else:
-            wscore = score if self.weights is None else score * self.weights[:, None]
-            cov, cstat, cmsg = sandwich(res.hess, wscore, self.groups if cov_type == "cluster" else None)
-        if cstat != "ok":
-            status, msg = worst_status(status, cstat), "; ".join(m for m in (msg, cmsg) if m)
-        llnull = _llnull(self.endog, self.weights)
+        fit = fit_probit_model(self.endog, self.exog, self.weights, self.groups, cov_type)
         return ProbitResults(
-            pd.Series(res.x, index=names), cov, nobs=self.nobs, llf=res.llf, converged=converged,
-            status=status, status_message=msg, cov_type=cov_type, n_iter=res.n_iter,
-            extra={"llnull": llnull, "backend": "sim_refugee"},
+            pd.Series(fit.params, index=self.exog_names), fit.cov, nobs=self.nobs, llf=fit.llf,
+            converged=fit.converged, status=fit.status, status_message=fit.message,
+            cov_type=cov_type, n_iter=fit.n_iter,
+            extra={"llnull": _llnull(self.endog, self.weights), "backend": "sim_refugee"},
         )
+
+
+@dataclass
+class ProbitFit:
+    """A probit fit as plain arrays (no pandas): estimates, covariance, lnL, status."""
+
+    params: np.ndarray
+    cov: np.ndarray
+    llf: float
+    converged: bool
+    status: str
+    message: str
+    n_iter: int
+
+    @property
+    def bse(self) -> np.ndarray:
+        """Standard errors (NaN where the variance is not positive)."""
+        d = np.diag(self.cov)
+        with np.errstate(invalid="ignore"):
+            return np.where(d > 0, np.sqrt(np.where(d > 0, d, 0.0)), np.nan)
+
+
+def fit_probit_model(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None,
+                     groups: np.ndarray | None = None, cov_type: str = "nonrobust") -> ProbitFit:
+    """Probit by our Newton on arrays (x with its constant column), with the status
+    rules of :class:`Probit` (separation -> not_converged; singular or non-PSD
+    covariance flagged) and the covariance ``cov_type`` ('nonrobust', 'robust',
+    'cluster'). The suite's fitting path: no pandas, no statsmodels (whose Newton
+    reaches the same MLE; tests/estimators/test_probit.py compares them)."""
+    if len(y) == 0 or len(np.unique(y)) < 2:
+        k = x.shape[1]
+        return ProbitFit(np.full(k, np.nan), np.full((k, k), np.nan), float("nan"), False,
+                         "failed", "endog has fewer than two distinct values", 0)
+    res, score = fit_probit_arrays(y, x, w)
+    converged = res.converged
+    status, msg = ("ok", "") if converged else ("not_converged", res.message)
+    if _separation(y, x, res.x):
+        status, msg, converged = "not_converged", "perfect separation: the MLE does not exist", False
+    if cov_type == "nonrobust":
+        cov, cstat, cmsg = invert_neg_hessian(res.hess)
+    else:
+        wscore = score if w is None else score * w[:, None]
+        cov, cstat, cmsg = sandwich(res.hess, wscore, groups if cov_type == "cluster" else None)
+    if cstat != "ok":
+        status, msg = worst_status(status, cstat), "; ".join(m for m in (msg, cmsg) if m)
+    if status == "ok" and cov.size:
+        psd, min_eig = check_psd(cov)
+        if not psd:  # as EstimationResults does
+            status = "non_psd_cov"
+            msg = f"covariance not positive semi-definite (min eigenvalue {min_eig:.3g})"
+    return ProbitFit(res.x, cov, float(res.llf), bool(converged), status, msg, int(res.n_iter))

@@ -16,6 +16,8 @@ ESTIMATORS.md; the Hessian's derivation is in :meth:`_SNPLoglike.evaluate`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -25,8 +27,9 @@ from scipy.special import ndtr
 from sim_refugee.errors import UserInputError
 from sim_refugee.estimators import _data
 from sim_refugee.estimators._optim import newton_maximize
+from sim_refugee.estimators._snp_kernel import snp_evaluate
 from sim_refugee.estimators._threads import single_blas_thread
-from sim_refugee.estimators.covariance import invert_neg_hessian, sandwich
+from sim_refugee.estimators.covariance import check_psd, invert_neg_hessian, sandwich
 from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -60,6 +63,11 @@ NEWTON_TOL = 1e-10
 # ---------------------------------------------------------------------------------------
 def normal_moments(m_max: int) -> np.ndarray:
     """Standard-normal raw moments ``mu_0..mu_{m_max}`` (mu_m = (m-1) mu_{m-2})."""
+    return _normal_moments(int(m_max)).copy()
+
+
+@lru_cache(maxsize=32)
+def _normal_moments(m_max: int) -> np.ndarray:
     mu = np.zeros(m_max + 1)
     mu[0] = 1.0
     for m in range(2, m_max + 1):
@@ -84,7 +92,7 @@ def a_coefficients(m_max: int) -> np.ndarray:
 def _poly_pieces(g: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     gfull = np.concatenate([[1.0], np.asarray(g, dtype=float)])
     c = np.convolve(gfull, gfull)
-    mu = normal_moments(len(c) - 1)
+    mu = _normal_moments(len(c) - 1)
     return gfull, c, float(c @ mu)
 
 
@@ -132,8 +140,9 @@ def snp_dcdf_dg(t, g) -> np.ndarray:
 def snp_moments(g) -> dict[str, float]:
     """Mean, variance, sd, skewness and kurtosis of the SNP error distribution."""
     _, c, theta = _poly_pieces(g)
-    mu = normal_moments(len(c) + 4)
-    raw = [float(sum(c[m] * mu[m + r] for m in range(len(c))) / theta) for r in range(5)]
+    mu = _normal_moments(len(c) + 4).tolist()
+    cl = c.tolist()
+    raw = [float(sum(cl[m] * mu[m + r] for m in range(len(cl))) / theta) for r in range(5)]
     m1, m2, m3, m4 = raw[1:5]
     var = m2 - m1**2
     sd = math.sqrt(var) if var > 0 else float("nan")
@@ -172,11 +181,34 @@ class _SNPLoglike:
         self.cut1 = cut1
         self.ncut = n_cat - 1 if cut1 is None else n_cat - 2
         self.p = self.M + self.ncut + order
-        n = len(y)
-        self.rows = np.arange(n)
         first_free = 0 if cut1 is None else 1
+        self.unweighted = w is None
+        if order > 0:
+            self.r = a_coefficients(2 * order)
+            self.mu = normal_moments(2 * order)
+            kk = np.arange(1, order + 1)
+            self.kj = kk[:, None] + kk[None, :]  # k + j for the gg block
+        self._cache_key: bytes | None = None
+        self._cache = None
+        self._cache_hess = False
+        self._cache_score = False
+        # inputs of the compiled kernel (``_snp_kernel.snp_evaluate``)
+        self._kx = np.ascontiguousarray(x, dtype=float)
+        self._ky = np.ascontiguousarray(y, dtype=np.int64)
+        self._kw = np.ascontiguousarray(self.w, dtype=float)
+        self._kr = self.r if order > 0 else np.zeros((1, 1))
+        self._kmu = self.mu if order > 0 else np.zeros(1)
+        self._first_free = first_free
+
+    def _index_arrays(self) -> None:
+        """Row/column index arrays of the numpy formulation (built on first use: the
+        compiled kernel does not need them)."""
+        if hasattr(self, "onehot_hi"):
+            return
+        y, n, first_free = self.y, len(self.y), self._first_free
+        self.rows = np.arange(n)
         hi_idx, lo_idx = y, y - 1  # index into the J-1 cuts of a_{y}, a_{y-1}
-        self.hi_ok = (hi_idx <= n_cat - 2) & (hi_idx >= first_free)
+        self.hi_ok = (hi_idx <= self.J - 2) & (hi_idx >= first_free)
         self.lo_ok = (lo_idx >= first_free)
         hi_col = self.M + hi_idx - first_free
         lo_col = self.M + lo_idx - first_free
@@ -187,14 +219,6 @@ class _SNPLoglike:
         self.onehot_hi[self.rows_hi, self.hi_col_ok - self.M] = 1.0
         self.onehot_lo = np.zeros((n, self.ncut))
         self.onehot_lo[self.rows_lo, self.lo_col_ok - self.M] = 1.0
-        self.unweighted = w is None
-        if order > 0:
-            self.r = a_coefficients(2 * order)
-            self.mu = normal_moments(2 * order)
-            kk = np.arange(1, order + 1)
-            self.kj = kk[:, None] + kk[None, :]  # k + j for the gg block
-        self._cache_key: bytes | None = None
-        self._cache = None
 
     def split(self, params: np.ndarray):
         b = params[: self.M]
@@ -203,7 +227,38 @@ class _SNPLoglike:
         cuts = cf if self.cut1 is None else np.concatenate([[self.cut1], cf])
         return b, cuts, g
 
+    def _kernel(self, params: np.ndarray, hessian: bool, score: bool = False):
+        """The compiled evaluation, cached on the parameter vector:
+        ``(llf, score_obs, grad, hess)``; score_obs and hess are None unless asked for,
+        and everything but llf is None where some probability is 0."""
+        key = params.tobytes()
+        if (self._cache_key == key and (self._cache_hess or not hessian)
+                and (self._cache_score or not score)):
+            return self._cache
+        b, cuts, g = self.split(np.asarray(params, dtype=float))
+        ok, llf, sc, grad, hess = snp_evaluate(
+            self._kx, self._ky, self._kw, not self.unweighted, np.ascontiguousarray(cuts),
+            np.ascontiguousarray(b), np.ascontiguousarray(g), self._kr, self._kmu,
+            self._first_free, hessian, score)
+        if not ok:
+            out = (-np.inf, None, None, None)
+            hessian = score = True  # nothing more to compute at this point
+        else:
+            out = (llf, sc if score else None, grad, hess if hessian else None)
+        self._cache_key, self._cache = key, out
+        self._cache_hess, self._cache_score = hessian, score
+        return out
+
     def evaluate(self, params: np.ndarray, hessian: bool = True):
+        """Return ``(llf, score_obs, hess)``; ``score_obs`` is unweighted, n x p.
+
+        Computed by the compiled kernel (``_snp_kernel``); ``evaluate_numpy`` is the
+        same in numpy, kept as the reference the tests compare the kernel with.
+        """
+        llf, score, _, hess = self._kernel(params, hessian, score=True)
+        return llf, score, hess
+
+    def evaluate_numpy(self, params: np.ndarray, hessian: bool = True):
         """Return ``(llf, score_obs, hess)``; ``score_obs`` is unweighted, n x p.
 
         ``t`` is held flat (first n entries t_hi, last n t_lo) and its powers as the
@@ -213,9 +268,7 @@ class _SNPLoglike:
         z_s = dt_s/d(b, a) (constant), h_s = df(t_s)/dg, D_gg = d2F/dg dg'; then
         d2 ln P = d2 P / P - dP dP' / P^2.
         """
-        key = params.tobytes()
-        if self._cache_key == key and (self._cache[2] is not None or not hessian):
-            return self._cache
+        self._index_arrays()
         K, M, n = self.K, self.M, len(self.y)
         b, cuts, g = self.split(params)
         a_ext = np.concatenate([[-np.inf], cuts, [np.inf]])
@@ -260,8 +313,7 @@ class _SNPLoglike:
         th, tl = t[:n], t[n:]
         prob = np.where(th <= 0, lo_h - lo_l, np.where(tl >= 0, up_l - up_h, 1.0 - lo_l - up_h))
         if not np.all(prob > 0):
-            self._cache_key, self._cache = key, (-np.inf, None, None)
-            return self._cache
+            return -np.inf, None, None
         llf = float(self.w @ np.log(prob))
         inv = 1.0 / prob
         fh, fl = f[:n] * inv, f[n:] * inv
@@ -311,26 +363,24 @@ class _SNPLoglike:
                     + 2.0 * sum_s * np.outer(theta_k, theta_k) / theta**3
                 )
                 hess[gs, gs] -= gg
-        self._cache_key, self._cache = key, (llf, score, hess)
-        return self._cache
+        return llf, score, hess
 
     # scipy-minimize adaptors on the mean negative log-likelihood
     def nll(self, params):
-        llf = self.evaluate(params, hessian=True)[0]
+        llf = self._kernel(params, True)[0]
         return -llf / self.sw if np.isfinite(llf) else np.inf
 
     def nll_grad(self, params):
-        _, score, _ = self.evaluate(params)
-        return -(self.w @ score) / self.sw
+        return -self._kernel(params, True)[2] / self.sw
 
     def nll_hess(self, params):
-        return -self.evaluate(params)[2] / self.sw
+        return -self._kernel(params, True)[3] / self.sw
 
     def newton_eval(self, params):
-        llf, score, hess = self.evaluate(params)
-        if score is None:
+        llf, _, grad, hess = self._kernel(params, True)
+        if grad is None:
             return llf, None, None
-        return llf, self.w @ score, hess
+        return llf, grad, hess
 
 
 # ---------------------------------------------------------------------------------------
@@ -451,13 +501,7 @@ class SNPOrderedProbit:
     # -- fitting ------------------------------------------------------------------
     def _fit_oprobit(self):
         """Ordered probit by Newton from the marginal-proportion start (concave problem)."""
-        w = np.ones(self.nobs) if self.weights is None else self.weights
-        counts = np.bincount(self.codes, weights=w, minlength=self.n_cat)
-        cum = np.clip(np.cumsum(counts)[:-1] / counts.sum(), 1e-6, 1 - 1e-6)
-        x0 = np.concatenate([np.zeros(self.exog.shape[1]), stats.norm.ppf(cum)])
-        ll = _SNPLoglike(self.exog, self.codes, self.weights, self.n_cat, 0, None)
-        res = newton_maximize(ll.newton_eval, x0)
-        return ll, res
+        return fit_oprobit_arrays(self.exog, self.codes, self.n_cat, self.weights)
 
     def fit(
         self,
@@ -513,84 +557,193 @@ class SNPOrderedProbit:
             return failed_results(SNPOrderedProbitResults, names, self.nobs, f"{type(exc).__name__}: {exc}", **extra_fail)
 
     def _fit(self, start_params, cov_type, maxiter, gtol, start_g, oprobit, n_starts=1):
-        K, M = self.order, self.exog.shape[1]
-        with np.errstate(all="ignore"):
-            usable = (
-                oprobit is not None
-                and getattr(oprobit, "status", "failed") != "failed"
-                and len(getattr(oprobit, "_free_params", ())) == M + self.n_cat - 1
-            )
-            if not usable or K == 0:
-                ll0, res0 = self._fit_oprobit()
-                op_params, op_llf, op_ok, op_msg, op_iter = res0.x, res0.llf, res0.converged, res0.message, res0.n_iter
-            else:
-                op_params = oprobit._free_params
-                op_llf, op_ok, op_msg, op_iter = oprobit.llf, oprobit.converged, oprobit.status_message, 0
-            if K == 0:
-                ll, x_hat, llf, converged, message, n_iter = ll0, op_params, op_llf, op_ok, op_msg, op_iter
-            else:
-                cut1 = float(op_params[M])
-                ll = _SNPLoglike(self.exog, self.codes, self.weights, self.n_cat, K, cut1)
-                if start_params is None:
-                    g0 = np.broadcast_to(np.asarray(start_g, dtype=float), (K,))
-                    x0 = np.concatenate([op_params[:M], op_params[M + 1 :], g0])
-                else:
-                    x0 = np.asarray(start_params, dtype=float)
-                    if x0.shape != (ll.p,):
-                        raise UserInputError(f"start_params must have length {ll.p}", key="start_params")
-                x_hat, converged, n_iter, message = _maximize_snp(ll, x0, maxiter, gtol)
-                if start_params is None and n_starts > 1:
-                    best = (converged, ll.evaluate(x_hat, hessian=False)[0])
-                    for g_alt in alternative_starts(K)[1:n_starts]:
-                        x_alt = np.concatenate([op_params[:M], op_params[M + 1 :], g_alt])
-                        cand = _maximize_snp(ll, x_alt, maxiter, gtol)
-                        key = (cand[1], ll.evaluate(cand[0], hessian=False)[0])
-                        if np.isfinite(key[1]) and key > best:
-                            best = key
-                            x_hat, converged, n_iter, message = cand
-                if not op_ok:
-                    converged = False
-                    message = f"ordered-probit start did not converge ({op_msg}); {message}"
-                llf = ll.evaluate(x_hat)[0]
-            llf_fin, score, hess = ll.evaluate(x_hat)
-        names = self.param_names()
-        status = "ok" if converged else "not_converged"
-        msg = "" if converged else message
-        if score is None:
-            return failed_results(SNPOrderedProbitResults, names, self.nobs, "zero probability at the estimate")
-        if cov_type == "nonrobust":
-            cov, cstat, cmsg = invert_neg_hessian(hess)
-        else:
-            wscore = score if self.weights is None else score * self.weights[:, None]
-            cov, cstat, cmsg = sandwich(hess, wscore, self.groups if cov_type == "cluster" else None)
-        if cstat != "ok":
-            status = worst_status(status, cstat)
-            msg = "; ".join(m for m in (msg, cmsg) if m)
-        b, cuts, g = ll.split(x_hat)
-        mom = snp_moments(g)
-        cut_names = [f"cut{j}" for j in range(1, self.n_cat)]
-        std = pd.Series(
-            np.concatenate([b / mom["sd"], (cuts - mom["mean"]) / mom["sd"]]), index=self.exog_names + cut_names
+        usable = (
+            oprobit is not None
+            and getattr(oprobit, "status", "failed") != "failed"
+            and len(getattr(oprobit, "_free_params", ())) == self.exog.shape[1] + self.n_cat - 1
         )
-        std_cov = _standardized_cov(x_hat, cov, M, self.n_cat, K, cuts[0] if K > 0 else None)
-        std_bse = pd.Series(np.sqrt(np.clip(np.diag(std_cov), 0, None)), index=std.index)
-        std_bse[~(np.diag(std_cov) > 0)] = np.nan
-        if K > 0:
-            # cut 1 is fixed at the ordered-probit estimate, whose sampling variance the SNP
-            # covariance does not carry: no honest SE for it, so none is reported
-            std_bse["cut1"] = np.nan
-        res = SNPOrderedProbitResults(
-            pd.Series(x_hat, index=names), cov, nobs=self.nobs, llf=llf, converged=converged,
-            status=status, status_message=msg, cov_type=cov_type, n_iter=n_iter,
+        op = None
+        if usable and self.order > 0:
+            op = OProbitStart(oprobit._free_params, oprobit.llf, oprobit.converged,
+                              oprobit.status_message)
+        fit = fit_snp_arrays(
+            self.exog, self.codes, self.n_cat, self.order, self.weights, self.groups,
+            cov_type=cov_type, start_params=start_params, maxiter=maxiter, gtol=gtol,
+            start_g=start_g, oprobit=op, n_starts=n_starts,
+        )
+        names = self.param_names()
+        if fit.score_failed:
+            return failed_results(SNPOrderedProbitResults, names, self.nobs, "zero probability at the estimate")
+        K = self.order
+        cut_names = [f"cut{j}" for j in range(1, self.n_cat)]
+        std_index = self.exog_names + cut_names
+        return SNPOrderedProbitResults(
+            pd.Series(fit.params, index=names), fit.cov, nobs=self.nobs, llf=fit.llf,
+            converged=fit.converged, status=fit.status, status_message=fit.message,
+            cov_type=cov_type, n_iter=fit.n_iter,
             extra={
                 "order": K, "exog_names": self.exog_names, "levels": self.levels,
-                "cuts": pd.Series(cuts, index=cut_names), "moments": mom,
-                "standardized_params": std, "standardized_bse": std_bse, "llf_oprobit": float(op_llf),
-                "cut1_fixed": float(cuts[0]) if K > 0 else float("nan"),
-                "_free_params": x_hat.copy(), "_oprobit_params": np.asarray(op_params).copy(),
+                "cuts": pd.Series(fit.cuts, index=cut_names), "moments": fit.moments,
+                "standardized_params": pd.Series(fit.std_params, index=std_index),
+                "standardized_bse": pd.Series(fit.std_bse, index=std_index),
+                "llf_oprobit": float(fit.op_llf),
+                "cut1_fixed": float(fit.cuts[0]) if K > 0 else float("nan"),
+                "_free_params": fit.params.copy(), "_oprobit_params": fit.op_params.copy(),
             },
         )
-        return res
+
+
+@dataclass
+class OProbitStart:
+    """An ordered-probit (order 0) solution on the same data, to fix the first cut of an
+    SNP fit and start it: free parameters (b, all J-1 cuts), lnL, convergence, message."""
+
+    params: np.ndarray
+    llf: float
+    converged: bool
+    message: str = ""
+
+
+@dataclass
+class SNPFit:
+    """An SNP ordered-probit fit as plain arrays (no pandas): what the suite needs.
+
+    ``params``: free parameters (b, free cuts, g); ``cuts``: all J-1 cuts;
+    ``std_params``/``std_bse``: b / sd and (cuts - mean) / sd with delta-method SEs
+    (NaN for the fixed cut 1); ``op``: the ordered-probit pre-fit (reusable as a start).
+    """
+
+    params: np.ndarray
+    cov: np.ndarray
+    llf: float
+    converged: bool
+    status: str
+    message: str
+    n_iter: int
+    cuts: np.ndarray
+    moments: dict
+    std_params: np.ndarray
+    std_bse: np.ndarray
+    op_params: np.ndarray
+    op_llf: float
+    op: OProbitStart | None = None
+    score_failed: bool = False
+
+    @property
+    def bse(self) -> np.ndarray:
+        """Standard errors (NaN where the variance is not positive)."""
+        d = np.diag(self.cov)
+        with np.errstate(invalid="ignore"):
+            return np.where(d > 0, np.sqrt(np.where(d > 0, d, 0.0)), np.nan)
+
+
+def fit_oprobit_arrays(exog: np.ndarray, codes: np.ndarray, n_cat: int,
+                       weights: np.ndarray | None = None, start: np.ndarray | None = None):
+    """Ordered probit by Newton (a concave problem: one optimum whatever the start).
+
+    Default start: zero slopes and the cuts of the marginal proportions; ``start`` (b,
+    all J-1 cuts), e.g. a related model's solution, only saves iterations.
+    Returns (log-likelihood object, NewtonResult).
+    """
+    if start is None:
+        w = np.ones(len(codes)) if weights is None else weights
+        counts = np.bincount(codes, weights=w, minlength=n_cat)
+        cum = np.clip(np.cumsum(counts)[:-1] / counts.sum(), 1e-6, 1 - 1e-6)
+        start = np.concatenate([np.zeros(exog.shape[1]), stats.norm.ppf(cum)])
+    ll = _SNPLoglike(exog, codes, weights, n_cat, 0, None)
+    return ll, newton_maximize(ll.newton_eval, np.asarray(start, dtype=float))
+
+
+def fit_snp_arrays(
+    exog: np.ndarray, codes: np.ndarray, n_cat: int, order: int,
+    weights: np.ndarray | None = None, groups: np.ndarray | None = None, *,
+    cov_type: str = "nonrobust", start_params: np.ndarray | None = None, maxiter: int = 200,
+    gtol: float = 1e-8, start_g: float | np.ndarray = DEFAULT_START_G,
+    oprobit: OProbitStart | None = None, oprobit_start: np.ndarray | None = None,
+    n_starts: int = 1,
+) -> SNPFit:
+    """The SNP fit of ``SNPOrderedProbit.fit`` on arrays (codes 0..n_cat-1, every level
+    observed, rows complete): the shared core of the model class and the suite.
+
+    ``oprobit``: a finished ordered-probit fit on the same data to reuse; else it is
+    fitted here, from ``oprobit_start`` if given (the ordered probit is concave, so a
+    start changes only the number of iterations). ``start_params`` starts the SNP
+    problem itself (which is multimodal: the start can choose the optimum); default is
+    sneop's (the ordered-probit solution with ``g = start_g``). ``cov_type``:
+    'nonrobust', 'robust' or 'cluster' (with ``groups``). Numerical failure raises
+    (LinAlgError, ValueError, FloatingPointError); the callers turn it into a status.
+    """
+    K, M = order, exog.shape[1]
+    with np.errstate(all="ignore"):
+        if oprobit is None or K == 0:
+            ll0, res0 = fit_oprobit_arrays(exog, codes, n_cat, weights, oprobit_start)
+            oprobit = OProbitStart(res0.x, res0.llf, res0.converged, res0.message)
+            op_iter = res0.n_iter
+        else:
+            op_iter = 0
+        op_params, op_llf, op_ok, op_msg = (oprobit.params, oprobit.llf, oprobit.converged,
+                                            oprobit.message)
+        if K == 0:
+            ll, x_hat, llf, converged, message, n_iter = ll0, op_params, op_llf, op_ok, op_msg, op_iter
+        else:
+            cut1 = float(op_params[M])
+            ll = _SNPLoglike(exog, codes, weights, n_cat, K, cut1)
+            if start_params is None:
+                g0 = np.broadcast_to(np.asarray(start_g, dtype=float), (K,))
+                x0 = np.concatenate([op_params[:M], op_params[M + 1 :], g0])
+            else:
+                x0 = np.asarray(start_params, dtype=float)
+                if x0.shape != (ll.p,):
+                    raise UserInputError(f"start_params must have length {ll.p}", key="start_params")
+            x_hat, converged, n_iter, message = _maximize_snp(ll, x0, maxiter, gtol)
+            if start_params is None and n_starts > 1:
+                best = (converged, ll._kernel(x_hat, False)[0])
+                for g_alt in alternative_starts(K)[1:n_starts]:
+                    x_alt = np.concatenate([op_params[:M], op_params[M + 1 :], g_alt])
+                    cand = _maximize_snp(ll, x_alt, maxiter, gtol)
+                    key = (cand[1], ll._kernel(cand[0], False)[0])
+                    if np.isfinite(key[1]) and key > best:
+                        best = key
+                        x_hat, converged, n_iter, message = cand
+            if not op_ok:
+                converged = False
+                message = f"ordered-probit start did not converge ({op_msg}); {message}"
+            llf = ll._kernel(x_hat, True)[0]
+        llf_fin, score, grad, hess = ll._kernel(x_hat, True, score=cov_type != "nonrobust")
+    status = "ok" if converged else "not_converged"
+    msg = "" if converged else message
+    nan = np.full(0, np.nan)
+    if grad is None:
+        return SNPFit(x_hat, np.full((ll.p, ll.p), np.nan), llf, False, "failed",
+                      "zero probability at the estimate", n_iter, nan, {}, nan, nan,
+                      np.asarray(op_params), float(op_llf), oprobit, score_failed=True)
+    if cov_type == "nonrobust":
+        cov, cstat, cmsg = invert_neg_hessian(hess)
+    else:
+        wscore = score if weights is None else score * weights[:, None]
+        cov, cstat, cmsg = sandwich(hess, wscore, groups if cov_type == "cluster" else None)
+    if cstat != "ok":
+        status = worst_status(status, cstat)
+        msg = "; ".join(m for m in (msg, cmsg) if m)
+    if status == "ok" and cov.size:
+        psd, min_eig = check_psd(cov)
+        if not psd:  # as EstimationResults does
+            status = "non_psd_cov"
+            msg = f"covariance not positive semi-definite (min eigenvalue {min_eig:.3g})"
+    b, cuts, g = ll.split(x_hat)
+    mom = snp_moments(g)
+    std = np.concatenate([b / mom["sd"], (cuts - mom["mean"]) / mom["sd"]])
+    std_cov = _standardized_cov(x_hat, cov, M, n_cat, K, cuts[0] if K > 0 else None)
+    dvar = np.diag(std_cov)
+    std_bse = np.sqrt(np.clip(dvar, 0, None))
+    std_bse[~(dvar > 0)] = np.nan
+    if K > 0:
+        # cut 1 is fixed at the ordered-probit estimate, whose sampling variance the SNP
+        # covariance does not carry: no honest SE for it, so none is reported
+        std_bse[M] = np.nan
+    return SNPFit(np.asarray(x_hat, dtype=float), cov, float(llf), bool(converged), status, msg,
+                  int(n_iter), np.asarray(cuts, dtype=float), mom, std, std_bse,
+                  np.asarray(op_params, dtype=float), float(op_llf), oprobit)
 
 
 def _standardized_cov(params, cov, m, n_cat, order, cut1) -> np.ndarray:

@@ -75,30 +75,48 @@ class TwoStageProbitLS:
         cleaned = _data.clean({"endog_continuous": y1, "endog_binary": y2}, {"exog_continuous": x1, "exog_binary": x2},
                               missing=missing)
         x1c, x2c = cleaned.frames["exog_continuous"], cleaned.frames["exog_binary"]
-        cols = {name: x1c.values[:, j] for j, name in enumerate(x1c.names)}
-        for j, name in enumerate(x2c.names):
+        self._init_arrays(y1.name, y2.name, cleaned.series["endog_continuous"].values,
+                          cleaned.series["endog_binary"].values, x1c.names, x1c.values,
+                          x2c.names, x2c.values)
+
+    @classmethod
+    def from_arrays(cls, y1_name: str, y2_name: str, y1: np.ndarray, y2: np.ndarray,
+                    x1_names: list[str], x1: np.ndarray, x2_names: list[str], x2: np.ndarray
+                    ) -> TwoStageProbitLS:
+        """The same model from complete float arrays (no missing values, no constant
+        column): the suite's path, without the pandas input checks."""
+        self = cls.__new__(cls)
+        self._init_arrays(y1_name, y2_name, np.asarray(y1, dtype=float),
+                          np.asarray(y2, dtype=float), list(x1_names),
+                          np.asarray(x1, dtype=float), list(x2_names), np.asarray(x2, dtype=float))
+        return self
+
+    def _init_arrays(self, y1_name, y2_name, y1, y2, x1_names, x1, x2_names, x2) -> None:
+        """Shared setup: the union of the exogenous columns, identification checks."""
+        cols = {name: x1[:, j] for j, name in enumerate(x1_names)}
+        for j, name in enumerate(x2_names):
             if name in cols:
-                if not np.array_equal(cols[name], x2c.values[:, j], equal_nan=True):
+                if not np.array_equal(cols[name], x2[:, j], equal_nan=True):
                     raise UserInputError(f"column {name!r} differs between exog_continuous and exog_binary", key=name)
             else:
-                cols[name] = x2c.values[:, j]
-        for name in (y1.name, y2.name):
+                cols[name] = x2[:, j]
+        for name in (y1_name, y2_name):
             if name in cols:
                 raise UserInputError(f"endogenous variable {name!r} also appears among the exog columns", key=name)
-        if not set(x2c.names) - set(x1c.names):
+        if not set(x2_names) - set(x1_names):
             raise UserInputError("continuous equation not identified: exog_binary has no column outside exog_continuous",
                                  key="exog_binary")
-        if not set(x1c.names) - set(x2c.names):
+        if not set(x1_names) - set(x2_names):
             raise UserInputError("binary equation not identified: exog_continuous has no column outside exog_binary",
                                  key="exog_continuous")
-        self.names_y1, self.names_y2 = y1.name, y2.name
-        self.names_x1, self.names_x2 = x1c.names, x2c.names
+        self.names_y1, self.names_y2 = y1_name, y2_name
+        self.names_x1, self.names_x2 = list(x1_names), list(x2_names)
         self.x_names = [*cols, "const"]
-        self.nobs = cleaned.nobs
-        self.y1 = cleaned.series["endog_continuous"].values
-        self.y2 = cleaned.series["endog_binary"].values
+        self.nobs = len(y1)
+        self.y1 = y1
+        self.y2 = y2
         if not np.all(np.isin(self.y2, (0.0, 1.0))):
-            raise UserInputError(f"endog_binary {y2.name!r} must be 0/1", key=y2.name)
+            raise UserInputError(f"endog_binary {y2_name!r} must be 0/1", key=y2_name)
         self.x = np.column_stack([*cols.values(), np.ones(self.nobs)])
         pos = {n: i for i, n in enumerate(self.x_names)}
         self.idx1 = [pos[n] for n in self.names_x1] + [pos["const"]]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim_refugee.suite.run import SuiteResult, census_fit
+from sim_refugee.suite.layout import SuiteResult
+from sim_refugee.suite.run import census_fit
 from sim_refugee.suite.specs import T7_ITEMS, T7_REGRESSORS
 
 
