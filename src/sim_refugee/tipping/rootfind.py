@@ -67,14 +67,21 @@ BELOW = "below"  # s(x) < p established: the root is above x
 ABOVE = "above"  # s(x) >= p established: the root is at or below x
 UNDECIDED = "undecided"
 
-# Statuses of a result.
+# Statuses of a result. ok: CI half-width <= tolerance, share at the value confirmed;
+# wide_ci: budget spent before the CI reached the tolerance (value and CI reported);
+# not_confirmed: the share measured at the value is > 3 MCSE from p; no_fit: no local
+# probit fit (flat or non-monotone data) and budget_spent: the budget ran out before one
+# (value NaN, CI = the decided bracket); tipped_at_lower: s >= p already at the lower end
+# (value = lower); never_tips: s < p still at the upper end (value NaN, ci_low = upper).
 OK = "ok"
 WIDE_CI = "wide_ci"
 NOT_CONFIRMED = "not_confirmed"
 NO_FIT = "no_fit"
+BUDGET_SPENT = "budget_spent"
 TIPPED_AT_LOWER = "tipped_at_lower"
 NEVER_TIPS = "never_tips"
-STATUSES: tuple[str, ...] = (OK, WIDE_CI, NOT_CONFIRMED, NO_FIT, TIPPED_AT_LOWER, NEVER_TIPS)
+STATUSES: tuple[str, ...] = (OK, WIDE_CI, NOT_CONFIRMED, NO_FIT, BUDGET_SPENT, TIPPED_AT_LOWER,
+                             NEVER_TIPS)
 
 #: A confirmation share further than this many MCSEs from p flags the local model.
 CONFIRM_Z = 3.0
@@ -441,7 +448,8 @@ class RootSearch:
         if fit is None or not math.isfinite(root):
             bl = self._x(a) if self.decision.get(a) == BELOW else math.nan
             bh = self._x(b) if self.decision.get(b) == ABOVE else math.nan
-            return self._result(NO_FIT, math.nan, bl, bh, fit=fit)
+            spent = self.used + self.s.batch > self.s.max_replications
+            return self._result(BUDGET_SPENT if spent else NO_FIT, math.nan, bl, bh, fit=fit)
         K = self.space.size
         half = (hi - lo) / 2 if math.isfinite(lo) and math.isfinite(hi) else math.inf
         status = OK if half <= self.tol else WIDE_CI
