@@ -24,6 +24,7 @@ _SUBCOMMAND_MODULES = (
     "sim_refugee.engine.cli",  # run, collect
     "sim_refugee.diagnosis.cli",  # diagnose
     "sim_refugee.report.cli",  # report
+    "sim_refugee.tipping.cli",  # tipping
 )
 
 

@@ -55,6 +55,9 @@ class TaskSpec:
     n: int = 0
     rep_start: int = 0
     rep_stop: int = 0
+    #: Seed key of the replications instead of ("sample", pop_index): replication r
+    #: draws from rng_for(root_seed, *stream, r) (e.g. ("tipping", k) for probe point k).
+    stream: tuple[str | int, ...] = ()
 
     @property
     def filename(self) -> str:
@@ -158,7 +161,8 @@ def execute_task(spec: TaskSpec, limit_threads: bool = True, threads: int | None
     )
     records = []
     for rep in range(spec.rep_start, spec.rep_stop):
-        rng = rng_for(spec.root_seed, "sample", spec.pop_index, rep)
+        key = spec.stream or ("sample", spec.pop_index)
+        rng = rng_for(spec.root_seed, *key, rep)
         try:
             rec = unit.replicate(pop, state, spec.design_name, spec.n, dparams, params, rng, rep)
         except Exception as exc:  # a failing replication is recorded, never crashes the run

@@ -1,0 +1,75 @@
+"""``sim-refugee tipping CONFIG --out DIR``: the selection tipping point."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+
+def _tipping(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from sim_refugee.engine.config import BackendSection, pydantic_error
+    from sim_refugee.errors import UserInputError
+    from sim_refugee.tipping.config import load_tipping
+    from sim_refugee.tipping.output import write_outputs
+    from sim_refugee.tipping.run import check_out, run_tipping
+    from sim_refugee.validation import MAX_COUNT, check_int
+
+    cfg = load_tipping(args.config)
+    upd = {}
+    if args.backend:
+        upd["kind"] = args.backend
+    if args.workers is not None:
+        upd["workers"] = check_int(args.workers, "--workers", 1, MAX_COUNT)
+    if args.scheduler:
+        upd["scheduler"] = args.scheduler
+        upd.setdefault("kind", "dask")
+    merged = {**cfg.experiment.file.backend.model_dump(), **upd}
+    try:
+        backend = BackendSection.model_validate(merged)
+    except ValidationError as exc:
+        raise pydantic_error(exc, "backend", data=merged) from None
+    if backend.scheduler and backend.kind != "dask":
+        raise UserInputError("--scheduler needs --backend dask", key="--scheduler")
+    out = Path(args.out) if args.out else Path("runs") / cfg.experiment.file.experiment.name
+    check_out(out)
+
+    def done(row: int, t: int, res) -> None:  # noqa: ANN001
+        if args.quiet:
+            return
+        where = f" [{cfg.map_parameter} = {cfg.map_values[row]}]" if cfg.map_parameter else ""
+        val = f"{res.value:.4g}" if math.isfinite(res.value) else "-"
+        ci = (f" [{res.ci_low:.4g}, {res.ci_high:.4g}]"
+              if math.isfinite(res.ci_low) and math.isfinite(res.ci_high) else "")
+        print(f"{cfg.targets[t].label}{where}: {res.status} {val}{ci} "
+              f"({res.replications} replications)", file=sys.stderr, flush=True)
+
+    run = run_tipping(cfg, backend, on_done=done)
+    paths = write_outputs(run, out)
+    print(f"{run.computed} replications computed in {run.seconds:.1f} s; "
+          f"results: {paths['tipping.csv']}, figure: {paths['tipping.png']}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "tipping", help="selection tipping point: the weakest strength that fakes a claim",
+        description="For each target of CONFIG's [tipping] table (a claim, a term's "
+        "rejection rate, or a term's coverage) find the weakest strength along the declared "
+        "direction at which the target is produced in a given share of samples (or the "
+        "coverage falls below a level), by stochastic root finding with Monte Carlo error "
+        "control. Writes DIR/tipping.csv, probes.csv, tipping.json and tipping.png "
+        "(docs/TIPPING.md).",
+    )
+    p.add_argument("config", metavar="CONFIG", help="tipping TOML file")
+    p.add_argument("--out", default=None, help="output folder (default runs/<name>); "
+                   "must be empty or not exist")
+    p.add_argument("--backend", choices=["serial", "loky", "dask"], default=None,
+                   help="overrides [backend] kind")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (loky, dask)")
+    p.add_argument("--scheduler", default=None, help="dask scheduler address (implies dask)")
+    p.add_argument("--quiet", action="store_true", help="no line per finished search")
+    p.set_defaults(func=_tipping)
