@@ -27,6 +27,7 @@ from sim_refugee.diagnosis.nonprob import (
     independent_columns,
     mubp,
     nonselected_moments,
+    probit_newton,
     smub,
 )
 from sim_refugee.seeds import rng_for, seed_sequence
@@ -257,6 +258,15 @@ def test_mubp_against_hand_computation() -> None:
     assert res.rho == pytest.approx(rho, abs=1e-6)
     np.testing.assert_allclose(res.mubp, want, atol=1e-6)
     assert res.mu_y[0] == pytest.approx(res.ybar_s - res.mubp[0], rel=1e-12)
+
+
+def test_probit_newton_matches_statsmodels() -> None:
+    zp, yp, rows = _probit_data(3)
+    a = sm.add_constant(zp[rows])
+    beta, ok = probit_newton(yp[rows], a)
+    ref = sm.Probit(yp[rows], a).fit(method="newton", disp=0, tol=1e-12)
+    assert ok
+    np.testing.assert_allclose(beta, ref.params, atol=1e-8)
 
 
 def test_mubp_symmetry_and_no_selection_on_the_proxy() -> None:

@@ -25,14 +25,14 @@ phi = 0 is ignorable (MAR given Z), phi = 1 selection on Y alone. The range
 phi in [0, 1] is the sensitivity interval.
 
 Written here rather than taken from a library: no Python package implements these
-measures (the authors' code is R); the probit fit is statsmodels', the biserial
-correlation's one-dimensional maximisation scipy's bounded Brent method, the OLS numpy's
-least squares.
+measures (the authors' code is R). The OLS is numpy's least squares, the biserial
+correlation's one-dimensional maximisation scipy's bounded Brent method; the probit is a
+short Newton-Raphson here (``probit_newton``, checked against statsmodels' Probit in the
+tests), because statsmodels' model objects cost more than the fit on every replication.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,27 +153,29 @@ def _design(z: np.ndarray, n_rows: int) -> np.ndarray:
     return z
 
 
-def independent_columns(z: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+def independent_columns(z: np.ndarray, tol: float = 1e-10) -> np.ndarray:
     """Indices of the columns of z kept for a regression on [1, z]: in order, each column
-    whose centered values are not (numerically) in the span of the kept ones (modified
-    Gram-Schmidt; so constant columns, e.g. a province absent from the sample, and
-    exact collinearities are dropped, the later column of a collinear set going). A
-    dropped auxiliary carries no information in the sample: its coefficient is 0 in the
-    proxy, and the proxy's fitted values do not depend on which one goes."""
+    whose centered values are not (numerically) in the span of the kept ones: constant
+    columns (e.g. a province absent from the sample) and exact collinearities are
+    dropped, the later column of a collinear set going. Greedy Gram-Schmidt on the
+    centered cross-product matrix: a column goes when its squared residual on the kept
+    ones is below ``tol`` times its squared norm. A dropped auxiliary carries no
+    information in the sample: its coefficient is 0 in the proxy, and the proxy's fitted
+    values do not depend on which one goes."""
     z = np.asarray(z, dtype=float)
+    n, k = z.shape
     zc = z - z.mean(axis=0)
-    basis: list[np.ndarray] = []
+    g = zc.T @ zc
+    scale = np.maximum(1.0, np.abs(z).max(axis=0, initial=0.0)) ** 2 * n
     keep: list[int] = []
-    for j in range(z.shape[1]):
-        v = zc[:, j].copy()
-        norm0 = float(np.sqrt(v @ v))
-        if norm0 <= tol * max(1.0, float(np.abs(z[:, j]).max(initial=0.0))) * np.sqrt(len(v)):
+    for j in range(k):
+        d0 = g[j, j]
+        if d0 <= 1e-24 * scale[j]:  # constant in the sample
             continue
-        for q in basis:
-            v -= (q @ v) * q
-        norm1 = float(np.sqrt(v @ v))
-        if norm1 > tol * norm0:
-            basis.append(v / norm1)
+        if keep:
+            gj = g[keep, j]
+            d0 = d0 - gj @ np.linalg.solve(g[np.ix_(keep, keep)], gj)
+        if d0 > tol * g[j, j]:
             keep.append(j)
     return np.array(keep, dtype=np.int64)
 
@@ -268,30 +270,60 @@ class Mubp:
     converged: bool
 
 
+def probit_newton(y: np.ndarray, a: np.ndarray, maxiter: int = PROBIT_MAXITER,
+                  tol: float = 1e-8) -> tuple[np.ndarray, bool]:
+    """Maximum likelihood probit of binary y on the design matrix a by Newton-Raphson
+    with step halving, from beta = 0; converged when no coefficient moves by more than
+    ``tol`` (statsmodels' Newton rule). Gradient sum lam_i a_i and information
+    sum lam_i (lam_i + eta_i) a_i a_i', lam_i = q phi(q eta) / Phi(q eta), q = 2y - 1
+    (the probit's, as statsmodels' Probit.score/hessian; the tests compare with it).
+    Written here because statsmodels' model and results objects cost more than the fit
+    itself on every replication's nine outcomes. Returns (beta, converged)."""
+    q = 2.0 * y - 1.0
+
+    def loglik(b: np.ndarray) -> float:
+        return float(log_ndtr(q * (a @ b)).sum())
+
+    beta = np.zeros(a.shape[1])
+    llf = loglik(beta)
+    for _ in range(maxiter):
+        eta = a @ beta
+        lam = q * np.exp(-0.5 * eta**2 - 0.5 * np.log(2 * np.pi) - log_ndtr(q * eta))
+        info = (a * (lam * (lam + eta))[:, None]).T @ a
+        step = np.linalg.solve(info, a.T @ lam)
+        t = 1.0
+        while True:  # step halving keeps every step uphill
+            new = beta + t * step
+            llf_new = loglik(new)
+            if llf_new >= llf - 1e-12 * abs(llf) or t < 1e-6:
+                break
+            t *= 0.5
+        beta, llf = new, llf_new
+        if np.max(np.abs(t * step)) < tol:
+            return beta, True
+    return beta, False
+
+
 def probit_proxy(y_s: np.ndarray, z_s: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Probit of binary y on [1, z] (statsmodels, Newton, at most ``PROBIT_MAXITER``
-    steps): (linear predictor X, intercept-first coefficients, kept column indices,
-    converged). As R's glm (which ppmm's prop_mle uses), a fit that stops without
-    converging is kept when its coefficients are finite: under quasi-separation (say a
-    rare occupation whose sampled members all agree) one coefficient drifts upwards
-    while the rest of the proxy is settled; ``converged`` reports it."""
-    import statsmodels.api as sm
-
+    """Probit of binary y on [1, z] (``probit_newton``, at most ``PROBIT_MAXITER`` steps):
+    (linear predictor X, intercept-first coefficients, kept column indices, converged).
+    As R's glm (which ppmm's prop_mle uses), a fit that stops without converging is kept
+    when its coefficients are finite: under quasi-separation (say a rare occupation
+    whose sampled members all agree) one coefficient drifts upwards while the rest of the
+    proxy is settled; ``converged`` reports it."""
     y = np.asarray(y_s, dtype=float)
     z = _design(z_s, y.size)
     cols = independent_columns(z)
     a = np.column_stack([np.ones(y.size), z[:, cols]])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # separation / convergence: reported by the flag
-        try:
-            fit = sm.Probit(y, a).fit(method="newton", maxiter=PROBIT_MAXITER, disp=0)
-        except (np.linalg.LinAlgError, ValueError) as exc:  # singular Hessian
-            raise FloatingPointError(f"probit fit failed: {exc}") from None
-    beta = np.asarray(fit.params, dtype=float)
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            beta, ok = probit_newton(y, a)
+    except np.linalg.LinAlgError as exc:  # singular information matrix
+        raise FloatingPointError(f"probit fit failed: {exc}") from None
     if not np.isfinite(beta).all():
         raise FloatingPointError("probit fit diverged")
-    return a @ beta, beta, cols, bool(fit.mle_retvals.get("converged", False))
+    return a @ beta, beta, cols, ok
 
 
 def biserial_two_step(y_s: np.ndarray, x_s: np.ndarray) -> float:
