@@ -231,6 +231,12 @@ def diagnose(res: xr.Dataset) -> xr.Dataset:
     # Paired design differences against the first design.
     if res.sizes["design"] > 1:
         out = out.merge(_paired(res, x))
+    # Nonprobability-sample diagnostics against the true bias (diagnosis.nonprob_mc).
+    from sim_refugee.diagnosis.nonprob_mc import nonprob_diagnosis
+
+    nonprob = nonprob_diagnosis(res)
+    if nonprob is not None:
+        out = out.merge(nonprob)
     out.attrs = {k: res.attrs[k] for k in ("config_hash", "root_seed", "unit") if k in res.attrs}
     out.attrs["reference"] = "Morris, White & Crowther (2019), Stat Med 38:2074-2102"
     return out

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from sim_refugee.diagnosis.nonprob_mc import nonprob_markdown, nonprob_tidy
 from sim_refugee.engine.storage import ENGINE
 from sim_refugee.io import atomic_path, atomic_write_text
 
@@ -39,6 +40,8 @@ def tidy(diag: xr.Dataset) -> pd.DataFrame:
     df = fr.to_dataframe().reset_index().rename(columns={"model": "item"})
     df["measure"], df["basis"], df["table"] = "failure_rate", "all", "failures"
     frames.append(df[["table", "condition", "design", "item", "measure", "basis", "value", "mcse"]])
+    if "nonprob_value" in diag:
+        frames.append(nonprob_tidy(diag))
     out = pd.concat(frames, ignore_index=True)
     out.insert(2, "condition_label", out["condition"].map(labels) if labels else "")
     return out
@@ -100,6 +103,10 @@ def markdown(diag: xr.Dataset) -> str:
                 lines.append(f"| {des} | {mo} | "
                              f"{_fmt(float(s['failure_rate']), float(s['failure_rate_mcse']))} |")
         lines.append("")
+    labels = {str(c): str(lab) for c, lab in zip(conds, diag["condition_label"].values,
+                                                  strict=True)} \
+        if "condition_label" in diag.coords else {}
+    lines += nonprob_markdown(diag, labels)
     return "\n".join(lines)
 
 

@@ -34,7 +34,10 @@ class SuiteParams(StrictModel):
     population's own size every nonzero coefficient is "significant", so claims of the
     form "not significant" would be false by construction; 0 judges at the census N;
     snp_starts / census_snp_starts: starts of each SNP fit in a sample (1 = sneop's single
-    start, as the paper ran it) and in the census fit (the estimand: best of 3).
+    start, as the paper ran it) and in the census fit (the estimand: best of 3);
+    nonprob: also record, per replication, the nonprobability-sample diagnostics of
+    ``diagnosis.nonprob_sample`` (the true bias of each outcome's mean, Meng's rho,
+    MUB/MUBP at phi 0, 0.5, 1) as ``nonprob.*`` scalars (off: those scalars are NaN).
     """
 
     weights: Literal["none", "design"] = "none"
@@ -44,6 +47,7 @@ class SuiteParams(StrictModel):
     truth_n_ref: int = Field(default=1346, ge=0)
     snp_starts: int = Field(default=1, ge=1, le=7)
     census_snp_starts: int = Field(default=3, ge=1, le=7)
+    nonprob: bool = True
 
 
 def _statuses(est: pd.DataFrame, models: tuple[str, ...]) -> np.ndarray:
@@ -119,11 +123,13 @@ class PaperSuiteUnit:
 
     def layout(self, world: Any, params: Any) -> Layout:
         from sim_refugee.claims import CLAIM_IDS
+        from sim_refugee.diagnosis.nonprob_sample import nonprob_scalar_names
         from sim_refugee.suite import suite_layout
 
         lay = suite_layout()
         return Layout(
-            model_terms=tuple(lay.model_terms), claims=tuple(CLAIM_IDS), scalars=tuple(lay.scalars)
+            model_terms=tuple(lay.model_terms), claims=tuple(CLAIM_IDS),
+            scalars=tuple(lay.scalars) + nonprob_scalar_names(),
         )
 
     def build_population(self, world: Any, params: Any, seq: np.random.SeedSequence) -> Any:
@@ -183,8 +189,19 @@ class PaperSuiteUnit:
             snp_starts=params.snp_starts,
         )
         t2 = time.perf_counter()
-        rec = self._record(res, self.layout(None, params))
+        layout = self.layout(None, params)
+        rec = self._record(res, layout)
         rec.timings = {"sample": t1 - t0, "fit": t2 - t1, **rec.timings}
+        if params.nonprob:  # additive: fills the nonprob.* scalars (NaN otherwise)
+            from sim_refugee.diagnosis.nonprob_sample import sample_diagnostics
+
+            t3 = time.perf_counter()
+            try:
+                _put_nonprob(rec, layout, sample_diagnostics(sample, pop))
+            except Exception as exc:  # a diagnostic's failure never voids the suite's fits
+                note = f"nonprob: {type(exc).__name__}: {exc}"
+                rec.message = f"{rec.message}; {note}"[:2000] if rec.message else note[:2000]
+            rec.timings["nonprob"] = time.perf_counter() - t3
         return rec
 
     def calibrate_world(self, world: dict[str, Any], seed: int, settings: Any) -> dict[str, Any]:
@@ -214,7 +231,24 @@ class PaperSuiteUnit:
         res = census_fit(pop, snp_order=params.snp_order, include_variants=params.include_variants,
                          snp_starts=params.census_snp_starts)
         n_ref = params.truth_n_ref or None
-        return self._record(res, self.layout(world, params), n_ref=n_ref)
+        layout = self.layout(world, params)
+        rec = self._record(res, layout, n_ref=n_ref)
+        if params.nonprob:  # the population means: the truth of the nonprob.* means
+            from sim_refugee.diagnosis.nonprob_sample import population_values
+
+            _put_nonprob(rec, layout, population_values(pop))
+        return rec
+
+
+def _put_nonprob(rec: Record, layout: Layout, values: np.ndarray) -> None:
+    """Write the nonprob.* values into the record's scalars (the layout's last names)."""
+    from sim_refugee.diagnosis.nonprob_sample import nonprob_scalar_names
+
+    names = nonprob_scalar_names()
+    start = layout.scalars.index(names[0])
+    sc = np.array(rec.scalars, dtype=float)  # a copy: to_numpy views may be read-only
+    sc[start:start + len(names)] = values
+    rec.scalars = sc
 
 
 UNIT = PaperSuiteUnit()

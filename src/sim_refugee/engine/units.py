@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from sim_refugee.errors import UserInputError
 
 STATISTICS: tuple[str, ...] = ("estimate", "se", "pvalue")
-STAGES: tuple[str, ...] = ("world", "prepare", "sample", "fit", "claims")
+STAGES: tuple[str, ...] = ("world", "prepare", "sample", "fit", "claims", "nonprob")
 OK = "ok"
 
 

@@ -33,6 +33,7 @@ from sim_refugee.report.data import (  # noqa: E402
     load_run,
     per_replication_share,
 )
+from sim_refugee.report.nonprob import section as nonprob_section  # noqa: E402
 
 #: above this many designs, per-term and per-claim figures are heat maps (one colour per
 #: design stops being readable)
@@ -384,6 +385,7 @@ class _Report:
         self.sweep_figures()
         self.per_condition_figures()
         self.detail_tables()
+        nonprob_section(self)  # the nonprobability-sample diagnostics, when recorded
         return "\n".join(self.lines) + "\n"
 
 
