@@ -9,6 +9,9 @@
    s = sqrt(1 + lambda^2 d_fm^2 p (1 - p)), p the population share with family_missing.
    beta_rj / s is then on the scale of the standardized SNP coefficients ``t7std_<item>``
    (b / sd of the error). The raw SNP scale (``t7_``) has no structural counterpart.
+   This holds when the distress channels outside Table 7 (``distress.urban_china``,
+   ``distress.korean_chinese_host``, ``distress.church_tie``, ...) are zero; otherwise
+   the census estimates also carry their omitted-variable bias, by design.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pandas as pd
 
 from sim_refugee.suite.layout import SuiteResult
 from sim_refugee.suite.run import census_fit
-from sim_refugee.suite.specs import T7_ITEMS, T7_REGRESSORS
+from sim_refugee.suite.specs import AGE_UNIT_YEARS, T7_ITEMS, T7_REGRESSORS
 
 
 def structural_values(cfg, pop: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -34,6 +37,8 @@ def structural_values(cfg, pop: pd.DataFrame | None = None) -> pd.DataFrame:
 
     a = cfg.resolved_assumptions()
     beta = t7_coefficients(a, cfg.effects)
+    # the world's age unit is age.scale years, the suite's AGE_UNIT_YEARS
+    beta["age"] = beta["age"] * AGE_UNIT_YEARS / float(a["age.scale"])
     lam = float(a["distress.loading"])
     d_fm = float(a["distress.family_missing"])
     p = float(pop["family_missing"].mean()) if pop is not None else 0.23
