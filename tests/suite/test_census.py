@@ -1,7 +1,8 @@
-"""The inquiry on the DEFAULT world (100,000 people, paper effects): the census fit
-satisfies the claims the world was built to satisfy, fails (by design) the claims that
-are statements about the paper's sample size, and its standardized Table 7 estimates
-sit on the generator's structural coefficients."""
+"""The inquiry on the DEFAULT world (100,000 people, paper effects, table-calibrated):
+which claims its census satisfies, which it fails by design (statements about the
+paper's sample size) and which it fails as a known gap of the calibration; and, on a
+world without the distress channels outside Table 7, the standardized Table 7 census
+estimates sit on the generator's structural coefficients."""
 
 from __future__ import annotations
 
@@ -12,19 +13,26 @@ from sim_refugee.claims import CLAIM_IDS, evaluate_claims
 from sim_refugee.seeds import seed_sequence
 from sim_refugee.suite.inquiry import inquiry
 
-# The world sets every Table 7/9 effect to the sign and magnitude class the paper
-# prints; these claims are about signs, orderings and strong effects, so they hold in
-# the population.
+# The table calibration sets the Table 7/9 effects so that the paper design's estimates
+# have the printed sign, star band and magnitude class; these claims are about signs
+# and strong effects, and they hold in the population too.
 BUILT_TO_HOLD = {
     "death_all7", "foodaid_all7", "camp_6of7", "trafficking_6of7", "arrest_4of7",
-    "foodaid_largest_6of7", "famine_largest_all7", "experiential_dwarf_demographic",
+    "experiential_dwarf_demographic",
     "trader_distress", "farmer_future", "student_hopeful", "avgpsych_job", "inchina_job",
     "children_job", "trafficking_job", "educ_us_7of8", "educ_sk_negative", "age_us",
     "trafficking_us", "women_longer_in_china", "men_more_detained", "arrest_no_gender_gap",
-    "sk_most_preferred", "majority_distressed", "foodaid_gt_camp_all7", "occupation_matters",
+    "sk_most_preferred", "majority_distressed", "occupation_matters",
     "women_more_fear", "status_items_highest", "women_more_famine_death", "student_sk",
     "demographics_dominate_destination",
 }
+# FALSE in the census of the table-calibrated world, a known gap of the calibration: the
+# solver fits each printed cell's sign, star band and magnitude class, aiming at a z
+# inside the band; camp (a rarer experience, so larger SEs) then needs larger
+# coefficients than food aid for the same z, and the text's ordering (sec. V: food aid
+# largest in 6 of 7) is not one of its targets. In the census camp exceeds food aid in
+# anxious, fear and fearfamily.
+ORDERING_NOT_CALIBRATED = {"foodaid_largest_6of7", "famine_largest_all7", "foodaid_gt_camp_all7"}
 # Deliberately NOT satisfied by the census: each needs some coefficient to be NOT
 # significant, but the world gives the paper's 'ns' cells their printed small nonzero
 # values (e.g. female 0.0? in fear), and at N = 100,000 every nonzero coefficient is
@@ -50,7 +58,7 @@ def default_inquiry():
 
 
 def test_partition_covers_the_registry():
-    groups = (BUILT_TO_HOLD, SIZE_DEPENDENT, NOT_EVALUABLE)
+    groups = (BUILT_TO_HOLD, ORDERING_NOT_CALIBRATED, SIZE_DEPENDENT, NOT_EVALUABLE)
     assert set().union(*groups) == set(CLAIM_IDS)
     assert sum(len(g) for g in groups) == len(CLAIM_IDS)
 
