@@ -27,6 +27,11 @@ def _world_of(exp: Experiment, k: int) -> dict[str, Any]:
     return cond.world
 
 
+def _solve_one(unit: Any, k: int, world: dict[str, Any], seed: int, settings: Any
+               ) -> tuple[int, dict[str, Any]]:
+    return k, unit.calibrate_world(world, seed, settings)
+
+
 def calibrate_worlds(exp: Experiment, out: Path, workers: int = 1, log=print) -> Experiment:
     """The experiment with every ensemble world's solved effects in its world config."""
     from joblib import Parallel, delayed
@@ -53,13 +58,19 @@ def calibrate_worlds(exp: Experiment, out: Path, workers: int = 1, log=print) ->
     if todo:
         log(f"ensemble: solving {len(todo)} world(s) to the paper's tables "
             f"({len(done)} cached)")
-        found = Parallel(n_jobs=min(workers, len(todo)))(
-            delayed(unit.calibrate_world)(world, spec.seed, spec.calibration)
-            for _, world, _ in todo)
-        for (k, _, key), res in zip(todo, found, strict=True):
-            rec = {"key": key, "world": k, "point": exp.ensemble_points[k], **res}
+        # each world is cached as soon as it is solved, so an interrupted run keeps it
+        found = Parallel(n_jobs=min(workers, len(todo)), return_as="generator_unordered")(
+            delayed(_solve_one)(unit, k, world, spec.seed, spec.calibration)
+            for k, world, _ in todo)
+        keys = {k: key for k, _, key in todo}
+        for k, res in found:
+            rec = {"key": keys[k], "world": k, "point": exp.ensemble_points[k], **res}
             atomic_write_text(folder / f"world_{k:03d}.json", json.dumps(rec, indent=1))
             done[k] = rec
+            log(f"ensemble: world {k} solved in {res.get('seconds', float('nan'))} s, "
+                f"{res['cells_hit']} of {res['cells']} cells "
+                f"({'passes' if res['passed'] else 'FAILS'} the check); "
+                f"{len(done)} of {len(exp.ensemble_points)} done")
     atomic_write_text(out / "ensemble.json", json.dumps({
         "spec": spec.model_dump(), "points": list(exp.ensemble_points),
         "calibration": {str(k): {x: v for x, v in rec.items() if x != "theta"}
