@@ -6,14 +6,15 @@ import argparse
 from pathlib import Path
 
 
-def _run(args: argparse.Namespace) -> int:
+def backend_from_args(file_backend, args: argparse.Namespace):  # noqa: ANN001, ANN201
+    """The config's [backend] with the command line's --backend/--workers/--scheduler on
+    top, validated (errors name the key); shared by ``run`` and ``tipping``."""
     from pydantic import ValidationError
 
-    from sim_refugee.engine.config import BackendSection, load_experiment, pydantic_error
-    from sim_refugee.engine.run import run_experiment
+    from sim_refugee.engine.config import BackendSection, pydantic_error
+    from sim_refugee.errors import UserInputError
     from sim_refugee.validation import MAX_COUNT, check_int
 
-    exp = load_experiment(args.config)
     upd = {}
     if args.backend:
         upd["kind"] = args.backend
@@ -22,15 +23,22 @@ def _run(args: argparse.Namespace) -> int:
     if args.scheduler:
         upd["scheduler"] = args.scheduler
         upd.setdefault("kind", "dask")
-    merged = {**exp.file.backend.model_dump(), **upd}
+    merged = {**file_backend.model_dump(), **upd}
     try:
         backend = BackendSection.model_validate(merged)
     except ValidationError as exc:
         raise pydantic_error(exc, "backend", data=merged) from None
     if backend.scheduler and backend.kind != "dask":
-        from sim_refugee.errors import UserInputError
-
         raise UserInputError("--scheduler needs --backend dask", key="--scheduler")
+    return backend
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sim_refugee.engine.config import load_experiment
+    from sim_refugee.engine.run import run_experiment
+
+    exp = load_experiment(args.config)
+    backend = backend_from_args(exp.file.backend, args)
     out = Path(args.out) if args.out else Path("runs") / exp.file.experiment.name
     summary = run_experiment(exp, out, backend=backend, resume=args.resume,
                              progress=False if args.no_progress else None)

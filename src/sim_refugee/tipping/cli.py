@@ -9,31 +9,13 @@ from pathlib import Path
 
 
 def _tipping(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
-    from sim_refugee.engine.config import BackendSection, pydantic_error
-    from sim_refugee.errors import UserInputError
+    from sim_refugee.engine.cli import backend_from_args
     from sim_refugee.tipping.config import load_tipping
     from sim_refugee.tipping.output import write_outputs
     from sim_refugee.tipping.run import check_out, run_tipping
-    from sim_refugee.validation import MAX_COUNT, check_int
 
     cfg = load_tipping(args.config)
-    upd = {}
-    if args.backend:
-        upd["kind"] = args.backend
-    if args.workers is not None:
-        upd["workers"] = check_int(args.workers, "--workers", 1, MAX_COUNT)
-    if args.scheduler:
-        upd["scheduler"] = args.scheduler
-        upd.setdefault("kind", "dask")
-    merged = {**cfg.experiment.file.backend.model_dump(), **upd}
-    try:
-        backend = BackendSection.model_validate(merged)
-    except ValidationError as exc:
-        raise pydantic_error(exc, "backend", data=merged) from None
-    if backend.scheduler and backend.kind != "dask":
-        raise UserInputError("--scheduler needs --backend dask", key="--scheduler")
+    backend = backend_from_args(cfg.experiment.file.backend, args)
     out = Path(args.out) if args.out else Path("runs") / cfg.experiment.file.experiment.name
     check_out(out)
 
