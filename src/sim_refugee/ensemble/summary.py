@@ -105,39 +105,54 @@ def metamodel(wm: pd.DataFrame, ranges: dict[str, tuple[float, float]]) -> pd.Da
         resid = y - xd @ beta
         s2 = float(resid @ resid) / (n - p - 1)
         cov = s2 * np.linalg.pinv(xd.T @ xd)
-        vy = float(np.var(y, ddof=1))
         r2 = 1.0 - float(resid @ resid) / float(((y - y.mean()) ** 2).sum())
+        # first-order shares: each unknown's beta^2 var(x) as a share of their sum, times
+        # R^2 (so they add up to R^2; dividing by var(y) alone exceeds 1 when a few worlds'
+        # sample correlations between the unknowns inflate the coefficients)
+        parts = beta[1:] ** 2 * np.var(x, axis=0, ddof=1)
+        shares = parts / parts.sum() * max(r2, 0.0) if parts.sum() > 0 else parts * 0.0
         for j, k in enumerate(keys):
             rows.append({"design": d, "measure": meas, "unknown": k,
                          "effect_low_to_high": float(beta[j + 1]),
                          "se": float(np.sqrt(max(cov[j + 1, j + 1], 0.0))),
-                         "first_order_share": float(beta[j + 1] ** 2 * np.var(x[:, j], ddof=1)
-                                                    / vy),
+                         "first_order_share": float(shares[j]),
                          "r2": r2})
     return pd.DataFrame(rows)
+
+
+#: A driver is named only when its metamodel coefficient is this many SEs from zero: with
+#: few worlds the linear metamodel has few residual degrees of freedom (16 worlds, 8
+#: unknowns: 7), and an unselected top-3 would name noise.
+DRIVER_T = 2.0
 
 
 def markdown(across: pd.DataFrame, meta: pd.DataFrame, top: int = 3) -> str:
     """The ensemble section: claims' reproduction across worlds and their main drivers."""
     lines = ["# Across the worlds of the ensemble", "",
              "Per claim: the reproduction rate over worlds (mean, 10%-90% range), the SD "
-             "the worlds really differ by (Monte Carlo variance removed) and the unknowns "
-             "that drive it most (linear metamodel: change from the low to the high end of "
-             "the range, with its first-order share of variance).", ""]
+             "the worlds really differ by (Monte Carlo variance removed), the linear "
+             "metamodel's R^2 and the unknowns that drive it (change from the low to the "
+             "high end of the range, its t and first-order share of the variance across "
+             f"worlds); an unknown is named only at |t| >= {DRIVER_T:g}, and none when the "
+             "worlds do not differ beyond Monte Carlo noise (SD between worlds 0).", ""]
     for d, g in across.groupby("design", sort=False):
         lines += [f"## Design `{d}`", "",
-                  "| measure | mean (MCSE) | 10%-90% | SD between worlds | drivers |",
-                  "|---|---|---|---|---|"]
+                  "| measure | mean (MCSE) | 10%-90% | SD between worlds | metamodel R^2 "
+                  "| drivers |",
+                  "|---|---|---|---|---|---|"]
         for r in g.itertuples():
             mm = meta[(meta["design"] == d) & (meta["measure"] == r.measure)] \
                 if len(meta) else meta
-            drivers = ""
+            drivers, r2 = "", ""
             if len(mm):
-                best = mm.sort_values("first_order_share", ascending=False).head(top)
-                drivers = "; ".join(f"{b.unknown} {b.effect_low_to_high:+.2f} "
-                                    f"({b.first_order_share:.0%})" for b in best.itertuples())
+                r2 = f"{mm['r2'].iloc[0]:.2f}"
+                mm = mm.assign(t=mm["effect_low_to_high"] / mm["se"].where(mm["se"] > 0))
+                sig = mm[mm["t"].abs() >= DRIVER_T] if r.var_between > 0 else mm.iloc[:0]
+                best = sig.sort_values("first_order_share", ascending=False).head(top)
+                drivers = "; ".join(f"{b.unknown} {b.effect_low_to_high:+.2f} (t {b.t:+.1f}, "
+                                    f"{b.first_order_share:.0%})" for b in best.itertuples())
             lines.append(f"| {r.measure} | {r.mean:.3f} ({r.mean_mcse:.3f}) | "
-                         f"{r.q10:.2f}-{r.q90:.2f} | {r.sd_between:.3f} | {drivers} |")
+                         f"{r.q10:.2f}-{r.q90:.2f} | {r.sd_between:.3f} | {r2} | {drivers} |")
         lines.append("")
     return "\n".join(lines)
 
