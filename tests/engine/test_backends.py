@@ -84,3 +84,22 @@ n = 50
     pv = d["paired_value"].sel(paired_measure="bias_diff").values
     pm = d["paired_mcse"].sel(paired_measure="bias_diff").values
     assert np.all(pv == 0) and np.all(pm == 0)
+
+
+def test_local_dask_cluster_dispatches_like_loky() -> None:
+    """The LocalCluster's scheduler holds back every task a worker is not running
+    (worker-saturation 1.0), so a worker that finishes a short chunk takes the next one
+    instead of another worker's queue holding it; the user's own dask config is left as
+    it was."""
+    import dask
+
+    from sim_refugee.engine.backends import DaskBackend
+
+    before = dask.config.get("distributed.scheduler.worker-saturation")
+    be = DaskBackend(1)
+    try:
+        sat = be.client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.WORKER_SATURATION)
+    finally:
+        be.close()
+    assert sat == 1.0
+    assert dask.config.get("distributed.scheduler.worker-saturation") == before
