@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim_refugee.engine.config import BackendSection
 
 
-def backend_from_args(file_backend, args: argparse.Namespace):  # noqa: ANN001, ANN201
+def backend_from_args(file_backend: BackendSection, args: argparse.Namespace) -> BackendSection:
     """The config's [backend] with the command line's --backend/--workers/--scheduler on
     top, validated (errors name the key); shared by ``run`` and ``tipping``."""
     from pydantic import ValidationError
