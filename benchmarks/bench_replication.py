@@ -152,17 +152,9 @@ def _warm_worker(cfg_text: str, reps: int) -> int:
     return os.getpid()
 
 
-def _spin(n: int = 6_000_000) -> float:
-    """A pure-Python CPU-bound loop (no BLAS, no I/O)."""
-    t0 = time.perf_counter()
-    s = 0
-    for i in range(n):
-        s += i
-    return time.perf_counter() - t0
-
-
 def machine_ceiling(workers: int) -> tuple[float, float, float]:
     """(one loop alone, W concurrent loops, W * one / concurrent): the parallel ceiling."""
+    from bench_engine import _spin  # the same pure-Python loop as the engine benchmark
     from joblib import Parallel, delayed
 
     Parallel(n_jobs=workers, backend="loky")(delayed(_spin)(10) for _ in range(workers))

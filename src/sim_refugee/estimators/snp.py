@@ -30,6 +30,7 @@ from sim_refugee.estimators._optim import newton_maximize
 from sim_refugee.estimators._snp_kernel import snp_evaluate
 from sim_refugee.estimators._threads import single_blas_thread
 from sim_refugee.estimators.covariance import check_psd, invert_neg_hessian, sandwich
+from sim_refugee.estimators.probit import ProbitFit
 from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -605,21 +606,15 @@ class OProbitStart:
 
 
 @dataclass
-class SNPFit:
+class SNPFit(ProbitFit):
     """An SNP ordered-probit fit as plain arrays (no pandas): what the suite needs.
 
+    The array fit's fields (``ProbitFit``: params, cov, llf, status, ``bse``...) plus:
     ``params``: free parameters (b, free cuts, g); ``cuts``: all J-1 cuts;
     ``std_params``/``std_bse``: b / sd and (cuts - mean) / sd with delta-method SEs
     (NaN for the fixed cut 1); ``op``: the ordered-probit pre-fit (reusable as a start).
     """
 
-    params: np.ndarray
-    cov: np.ndarray
-    llf: float
-    converged: bool
-    status: str
-    message: str
-    n_iter: int
     cuts: np.ndarray
     moments: dict
     std_params: np.ndarray
@@ -628,13 +623,6 @@ class SNPFit:
     op_llf: float
     op: OProbitStart | None = None
     score_failed: bool = False
-
-    @property
-    def bse(self) -> np.ndarray:
-        """Standard errors (NaN where the variance is not positive)."""
-        d = np.diag(self.cov)
-        with np.errstate(invalid="ignore"):
-            return np.where(d > 0, np.sqrt(np.where(d > 0, d, 0.0)), np.nan)
 
 
 def fit_oprobit_arrays(exog: np.ndarray, codes: np.ndarray, n_cat: int,
