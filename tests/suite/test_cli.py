@@ -56,9 +56,11 @@ def test_small_replicate_writes_tables_and_claims(tmp_path):
     assert not [n for n in names if n.endswith(".tmp")]
     claims = pd.read_csv(out / "claims.csv")
     assert list(claims["claim"]) == list(CLAIM_IDS)
-    t7 = pd.read_csv(out / "table7.csv", index_col=0)
-    assert t7.shape == (13, 7) and t7.loc["food aid", "anxious"].endswith("[0.??***]")
-    t9 = pd.read_csv(out / "table9.csv", index_col=0)
+    t7 = pd.read_csv(out / "table7.csv", index_col=[0, 1], keep_default_na=False)
+    # 12 regressors x (coefficient, SE) lines, then N, chi-square and p
+    assert t7.shape == (27, 7) and t7.loc[("food aid", "b"), "anxious"].endswith("[0.??***]")
+    assert t7.loc[("food aid", "se"), "anxious"].startswith("(")
+    t9 = pd.read_csv(out / "table9.csv", index_col=[0, 1])
     assert list(t9.columns)[:2] == ["2SPLS(1)", "US-P(1)"]
     est = pd.read_csv(out / "estimates.csv")
     assert len(est) == len(suite_layout().model_terms) and est["structural"].notna().sum() == 84

@@ -39,6 +39,9 @@ class Fit:
     status: str
     message: str = ""
     llf: float = np.nan
+    #: log-likelihood of the model without regressors on the same rows and weights (the
+    #: base of the LR chi-square and McFadden's pseudo R-squared, as statsmodels' llnull)
+    llnull: float = np.nan
 
 
 def failed(spec: ModelSpec, status: str, message: str, nobs: float = np.nan) -> Fit:
@@ -53,6 +56,24 @@ def _note(fit: Fit, note: str) -> Fit:
     if note:
         fit.message = "; ".join(m for m in (fit.message, note) if m)
     return fit
+
+
+def categorical_llnull(codes: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Log-likelihood of a model with only thresholds (or only a constant) for a
+    categorical outcome: it reproduces the (weighted) outcome shares exactly, so the
+    maximum is sum_k W_k log(W_k / W) for any ordered or binary link."""
+    codes = np.asarray(codes)
+    _, inv = np.unique(codes, return_inverse=True)
+    wk = np.bincount(inv, weights=None if w is None else np.asarray(w, float))
+    wk = wk[wk > 0]
+    return float(np.sum(wk * np.log(wk / wk.sum())))
+
+
+def gaussian_llnull(y: np.ndarray) -> float:
+    """Gaussian log-likelihood of a constant-only linear model (ML variance)."""
+    n = len(y)
+    var = float(np.var(y))
+    return float(-0.5 * n * (np.log(2 * np.pi * var) + 1.0))
 
 
 def normal_pvalues(est: np.ndarray, se: np.ndarray) -> np.ndarray:
@@ -244,8 +265,9 @@ def fit_snp(spec: ModelSpec, data: ModelData, opts: FitOptions) -> dict[str, Fit
                 else:
                     est = _aligned(spec.terms, pnames, fit.params)
                     se = _aligned(spec.terms, pnames, fit.bse)
+                    ll0 = categorical_llnull(codes, w)
                     out[spec.name] = Fit(est, se, normal_pvalues(est, se), nobs, fit.status,
-                                         fit.message, fit.llf)
+                                         fit.message, fit.llf, ll0)
                     if spec.name.startswith("t7_"):
                         opts.solutions[spec.endog] = (names, pnames, fit)
                     if std is not None:
@@ -253,7 +275,7 @@ def fit_snp(spec: ModelSpec, data: ModelData, opts: FitOptions) -> dict[str, Fit
                         s_est = _aligned(std.terms, snames, fit.std_params)
                         s_se = _aligned(std.terms, snames, fit.std_bse)
                         out[std.name] = Fit(s_est, s_se, normal_pvalues(s_est, s_se), nobs,
-                                            fit.status, fit.message, fit.llf)
+                                            fit.status, fit.message, fit.llf, ll0)
     if std is not None and std.name not in out:
         raw = out[spec.name]
         out[std.name] = failed(std, raw.status, raw.message, raw.nobs)
@@ -299,7 +321,7 @@ def fit_probit(spec: ModelSpec, data: ModelData, opts: FitOptions) -> dict[str, 
     est = _aligned(spec.terms, pnames, fit.params)
     se = _aligned(spec.terms, pnames, fit.bse)
     return {spec.name: _note(Fit(est, se, normal_pvalues(est, se), nobs, fit.status,
-                                 fit.message, fit.llf), note)}
+                                 fit.message, fit.llf, categorical_llnull(y, w)), note)}
 
 
 # ---------------------------------------------------------------------------- 2SPLS ---
@@ -329,6 +351,7 @@ def fit_2spls(spec: ModelSpec, data: ModelData, opts: FitOptions) -> dict[str, F
     ).fit()
     n = float(len(m))
     out = {}
+    llnull = {job.name: categorical_llnull(m[:, 1]), psych.name: gaussian_llnull(m[:, 0])}
     for s, r in ((job, res.binary), (psych, res.continuous)):
         names = list(r.params.index)
         est = r.params.to_numpy(float)
@@ -341,7 +364,7 @@ def fit_2spls(spec: ModelSpec, data: ModelData, opts: FitOptions) -> dict[str, F
         out[s.name] = _note(Fit(
             _aligned(s.terms, names, est), _aligned(s.terms, names, se),
             _aligned(s.terms, names, p), n, str(r.status), str(r.status_message or ""),
-            float(r.llf)), note)
+            float(r.llf), llnull[s.name]), note)
     return out
 
 

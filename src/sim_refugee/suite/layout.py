@@ -38,7 +38,11 @@ class SuiteLayout:
 
 
 def _fit_scalar_names() -> list[str]:
-    return [*SAMPLE_SCALARS, *(f"fit.{m}.llf" for m in (s.name for s in MODEL_SPECS))]
+    """Per model: its log-likelihood and that of its regressor-free model (LR chi-square
+    and pseudo R-squared are derived from the pair)."""
+    models = [s.name for s in MODEL_SPECS]
+    return [*SAMPLE_SCALARS, *(f"fit.{m}.llf" for m in models),
+            *(f"fit.{m}.llnull" for m in models)]
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,12 @@ T7_CELLS: dict[str, tuple[str, ...]] = {
 T7_N: tuple[str, ...] = ("1,?0?", "1,?0?", "1,?00", "1,?00", "1,0??", "1,?0?", "1,?0?")
 assert len(T7_N) == len(T7_ITEMS)
 
+#: Table 7 "Chi-squared" row (LR chi-square of the model against thresholds only; every
+#: printed p is 0.00), by item in T7_ITEMS order: targets.yaml table7.chi2.
+T7_CHI2: tuple[str, ...] = ("???.??", "???.??", "???.?0", "???.??", "???.??", "1,0?0.??",
+                            "1,???.??")
+assert len(T7_CHI2) == len(T7_ITEMS)
+
 #: Table 9 columns, in order, as model names.
 T9_MODELS: tuple[str, ...] = (
     "t9_2spls_job",
@@ -108,3 +114,13 @@ def stars(p: float) -> str:
     if p < 0.05:
         return "*"
     return " ns"
+
+
+#: Table 9 "Regression summary statistics" rows by column (T9_MODELS order): McFadden's
+#: pseudo R-squared (targets.yaml table9.pseudo_r2) and the LR chi-square, whose pattern
+#: is read from the paper's Table 9 (continued) summary rows (every printed p is 0.000).
+T9_PSEUDO_R2: tuple[str, ...] = ("0.??", "0.??", "0.??", "0.??", "0.??", "0.0?", "0.0?", "0.0?",
+                                 "0.0?")
+T9_CHI2: tuple[str, ...] = ("?0?.??", "???.?0", "???.??", "???.??", "???.0?", "?0.0?", "??.0?",
+                            "??.??", "??.??")
+assert len(T9_PSEUDO_R2) == len(T9_MODELS) == len(T9_CHI2)

@@ -173,6 +173,7 @@ def _run_suite(sample, weights, cluster, snp_order, include_variants, collapse, 
             values[i] = v
     for name, fit in fits.items():
         values[pos[f"fit.{name}.llf"]] = fit.llf
+        values[pos[f"fit.{name}.llnull"]] = fit.llnull
     values[pos["sample.rows"]] = float(len(sample))
     values[pos["sample.persons"]] = (float(sample["person_id"].nunique())
                                      if "person_id" in sample else float("nan"))
