@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from sim_refugee.designs.base import StrictModel
 from sim_refugee.errors import UserInputError, require_columns
+from sim_refugee.validation import FrozenModel
 
 Margins = Mapping[str, Mapping[object, float]]
 
@@ -172,7 +172,7 @@ def trim(
 # ---------------------------------------------------------------------------
 
 
-class WeightingParams(StrictModel):
+class WeightingParams(FrozenModel):
     """Post-survey weighting applied at the very end of a design's draw (after artefacts,
     as an analyst would). Off by default (``rake_columns`` empty, no trimming).
 
