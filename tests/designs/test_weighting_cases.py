@@ -65,6 +65,12 @@ def test_rake_errors_name_the_margin_exactly():
                 "(a continuous column cannot be raked on)", "region"):
         rake(FRAME, {"region": {"a": 0.3, "b": 0.3, "c": 0.2, "d": 0.2}})
     rake(FRAME, {"region": {"a": 0.4, "b": 0.3, "c": 0.3, "d": 0.0}})  # share 0: fine
+    five = pd.DataFrame({"x": [f"l{i}" for i in range(6)]})
+    with raises("margin 'x': sample level(s) ['l1', 'l2', 'l3', 'l4', 'l5'] have no target "
+                "share", "x"):
+        rake(five, {"x": {"l0": 1.0}})
+    with raises("frame (raking margins) is missing required column(s): 'age'", "age"):
+        rake(FRAME, {"age": {"young": 1.0}})
     many = pd.DataFrame({"x": [f"l{i}" for i in range(7)]})
     with raises("margin 'x': sample level(s) ['l1', 'l2', 'l3', 'l4', 'l5', ... (6 in all)] "
                 "have no target share", "x"):
@@ -99,6 +105,16 @@ def test_rake_reports_non_convergence():
                 "may be incompatible with the sample's cells", "margins"):
         rake(frame, {"sex": {"f": 0.5, "m": 0.5}, "region": {"a": 0.1, "c": 0.9}},
              max_iter=50)
+    with raises("raking did not converge in 1000 sweeps (max share error 0.4); the margins "
+                "may be incompatible with the sample's cells", "margins"):
+        rake(frame, {"sex": {"f": 0.5, "m": 0.5}, "region": {"a": 0.1, "c": 0.9}})
+
+
+def test_rake_keeps_the_frames_index():
+    frame = FRAME.set_axis([7, 3, 9, 1, 5, 8])
+    w = rake(frame, {"sex": {"f": 0.5, "m": 0.5}})
+    assert list(w.index) == [7, 3, 9, 1, 5, 8]
+    np.testing.assert_allclose(w.loc[[7, 1]], 1.5)
 
 
 # ------------------------------------------------------------------------ trim ---
@@ -146,6 +162,9 @@ def test_trim_boundaries_by_hand():
     with raises("cap 3: every weight below the cap is 0, so the excess of the 2 capped "
                 "weight(s) cannot be spread (zero weights stay zero)", "cap_median_multiple"):
         trim(np.array([5.0, 5.0, 0.0, 0.0]), cap_median_multiple=1.2)
+    with raises("cap 5.4: every weight below the cap is 0, so the excess of the 1 capped "
+                "weight(s) cannot be spread (zero weights stay zero)", "cap_quantile"):
+        trim(np.array([9.0, 0.0, 0.0, 0.0, 0.0]), cap_quantile=0.9)
     s = trim(pd.Series([1.0, 1.0, 1.0, 1.0, 1.0, 5.0], index=list("abcdef")),
              cap_median_multiple=2.0)
     assert list(s.index) == list("abcdef") and s.name == "weight"
