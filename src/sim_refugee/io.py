@@ -13,6 +13,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _netcdf_engine() -> str:
+    """h5netcdf (netCDF-4) when h5py is installed, else scipy (netCDF-3) as a fallback.
+
+    h5netcdf needs h5py but does not depend on it by default (``h5netcdf[h5py]``); the
+    fallback keeps runs working where only the plain dependencies are installed.
+    """
+    try:
+        import h5py  # noqa: F401
+    except ImportError:
+        return "scipy"
+    return "h5netcdf"
+
+
+#: The xarray engine every netCDF file of the project is written and read with (the
+#: engine's results, diagnoses, reports): one shared choice, here beside the atomic writes.
+NETCDF_ENGINE = _netcdf_engine()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.

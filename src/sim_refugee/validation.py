@@ -79,6 +79,14 @@ class StrictModel(BaseModel):
         return value
 
 
+class FrozenModel(StrictModel):
+    """A StrictModel whose instances are immutable (and hashable): the parameters of
+    designs and of the world's structures (reach, network, venues). Shared here so that
+    both ``world`` and ``designs`` build on it without importing each other."""
+
+    model_config = ConfigDict(frozen=True)
+
+
 def _safe_name(value: str) -> str:
     if not NAME_RE.fullmatch(value):
         raise ValueError(f"must be a safe name ({NAME_RULE}), got {_show(value)}")

@@ -72,9 +72,19 @@ def test_draw_any_n(world_pop, n):
 
 def test_bad_n_is_a_user_error(world_pop):
     params = DESIGN.Params()
-    for bad in (0, -3, 10_000_000):
-        with pytest.raises(UserInputError, match="n"):
+    for bad in (0, -3):
+        with pytest.raises(UserInputError, match=rf"^n must be a positive integer, got {bad}$") as e:
             DESIGN.draw(world_pop, None, bad, params, rng_for(1, "x"))
+        assert e.value.key == "n"
+    with pytest.raises(UserInputError, match=r"^n=10000000 exceeds the population size 60000$"):
+        DESIGN.draw(world_pop, None, 10_000_000, params, rng_for(1, "x"))
+    # more than the sites can reach, though fewer than the population: the design's own check
+    state = DESIGN.prepare(world_pop, params, rng_for(1, "prepare"))
+    reachable = int(((state.reach > 0) & (state.site >= 0)).sum())
+    assert reachable < len(world_pop)
+    with pytest.raises(UserInputError,
+                       match=rf"^n={reachable + 1} exceeds the {reachable} people the paper design can reach$"):
+        DESIGN.draw(world_pop, state, reachable + 1, params, rng_for(1, "x"))
 
 
 def test_same_seed_same_sample(world_pop):

@@ -143,7 +143,7 @@ def test_collapsed_fit_is_the_same_mle(sample, result):
 
 
 def test_claims_evaluate_on_a_real_result(result):
-    out = result.claims()
+    out = evaluate_claims(result)
     assert list(out.index) == list(CLAIM_IDS)
     assert out.drop("women_more_arrest_fear").notna().all()
     assert out["women_more_arrest_fear"] is pd.NA  # no anxiety_reason column

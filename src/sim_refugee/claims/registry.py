@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim_refugee.suite.specs import EXPERIENTIAL, T7_ITEMS
+from sim_refugee.suite.specs import EXPERIENTIAL, MODELS, T7_ITEMS
 
 ALPHA = 0.05
 
@@ -216,8 +216,6 @@ def _job_demog_null(e):
 
 
 def _demog_dominate(e):
-    from sim_refugee.suite.specs import MODELS
-
     dem, exp = [], []
     for m in US + SK:
         for t in MODELS[m].exog:

@@ -39,10 +39,13 @@ from pydantic import Field, field_validator
 from scipy.special import expit, logit
 from scipy.stats import norm
 
-from sim_refugee.designs.base import SAMPLE_EXTRA_COLUMNS, StrictModel
 from sim_refugee.errors import UserInputError, require_columns
 from sim_refugee.targets import assumption_defaults
+from sim_refugee.validation import FrozenModel
 from sim_refugee.world.model import ITEMS
+
+#: the columns a design adds to the population's (docs/ARCHITECTURE.md, Contract 1)
+SAMPLE_EXTRA_COLUMNS = ("site", "interviewer", "incl_prob", "weight", "design")
 
 LIKERT_ITEMS: tuple[str, ...] = ITEMS  # the seven Table 7 items (one source: world.model)
 N_CATEGORIES = 4
@@ -64,7 +67,7 @@ def paper_nonresponse_shares() -> dict[str, float]:
     return {q: float(d[f"nonresponse.{q}"]) for q in QUESTION_COLUMNS}
 
 
-class ArtefactParams(StrictModel):
+class ArtefactParams(FrozenModel):
     """Switches and sizes of the survey artefacts (every one OFF by default).
 
     duplicate_rate: probability that an interview slot is a repeat interview of a

@@ -12,8 +12,10 @@ sequential and slow for large n).
 
 Inclusion probabilities are unknown to the analyst: ``incl_prob`` and ``weight`` are NaN;
 ``true_incl_prob`` holds the successive-sampling approximation 1 - exp(-lam_s reach_i)
-(``world.reach.successive_sampling_pi``) for diagnostics only. Survey artefacts (duplicates, memorised answers, nonresponse,
-interviewer effects) are applied at the end through ``designs.artefacts`` when present.
+(``world.reach.successive_sampling_pi``) for diagnostics only. Survey artefacts
+(duplicates, memorised answers, nonresponse, interviewer effects) and the optional
+weighting remedy (off by default; raking starts from weight 1, the analyst knowing no
+design weight) follow in ``BaseDesign.draw``, as for every design.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
-from sim_refugee.designs.base import StrictModel
+from sim_refugee.designs.base import BaseDesign, DesignParams
 from sim_refugee.errors import UserInputError, require_columns
 from sim_refugee.targets import assumption_defaults
 from sim_refugee.world.reach import (
@@ -39,21 +41,13 @@ from sim_refugee.world.reach import (
     successive_sampling_pi,
 )
 
-try:  # the artefacts module is another part's; the hook is optional
-    from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts
-except ImportError:  # pragma: no cover - only before that part exists
-    apply_artefacts = None
-
-    class ArtefactParams(StrictModel):  # type: ignore[no-redef]
-        """Placeholder: no artefacts available."""
-
 
 def _default_quotas() -> dict[str, float]:
     d = assumption_defaults()
     return {s: float(d[f"site.share.{s}"]) for s in SITES}
 
 
-class PaperParams(StrictModel):
+class PaperParams(DesignParams):
     """reach: selection odds ratios; None = the selection the population was calibrated
     under (``pop.attrs['selection']``), else the defaults.
     site_quota: share of the interviews per site; None = the population's
@@ -64,7 +58,6 @@ class PaperParams(StrictModel):
     reach: ReachParams | None = None
     site_quota: dict[str, float] | None = None
     n_interviewers: int = Field(48, ge=len(SITES))
-    artefacts: ArtefactParams = ArtefactParams()
 
     @field_validator("site_quota")
     @classmethod
@@ -91,11 +84,11 @@ class PaperState:
     interviewers: np.ndarray  # interviewers per site, aligned with SITES
 
 
-class PaperDesign:
+class PaperDesign(BaseDesign):
     """Site-based convenience sampling with reach-proportional selection."""
 
     name: ClassVar[str] = "paper"
-    Params: ClassVar[type[StrictModel]] = PaperParams
+    Params: ClassVar[type[DesignParams]] = PaperParams
 
     def prepare(self, pop: pd.DataFrame, params: PaperParams, rng: np.random.Generator
                 ) -> PaperState:
@@ -112,13 +105,9 @@ class PaperDesign:
         inter = np.where((q > 0) & (inter == 0), 1, inter)
         return PaperState(reach_propensity(pop, reach_p), site_codes(pop["home_site"]), q, inter)
 
-    def draw(self, pop: pd.DataFrame, state: PaperState | None, n: int, params: PaperParams,
-             rng: np.random.Generator) -> pd.DataFrame:
+    def select(self, pop: pd.DataFrame, state: PaperState, n: int, params: PaperParams,
+               rng: np.random.Generator) -> pd.DataFrame:
         """n interviews: quota per site, reach-proportional without replacement."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-            raise UserInputError(f"n must be a positive integer, got {n!r}", key="n")
-        if state is None:
-            state = self.prepare(pop, params, rng)
         reachable = (state.reach > 0) & (state.site >= 0)
         avail = np.bincount(state.site[reachable], minlength=len(SITES))
         if n > avail.sum():
@@ -150,8 +139,6 @@ class PaperDesign:
         sample["weight"] = np.nan
         sample["design"] = self.name
         sample["true_incl_prob"] = np.concatenate(p_true)
-        if apply_artefacts is not None:
-            sample = apply_artefacts(sample, pop, params.artefacts, rng)
         return sample
 
 

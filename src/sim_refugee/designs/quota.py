@@ -21,9 +21,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, field_validator
 
-from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assemble_sample, check_n
-from sim_refugee.designs.base import StrictModel
-from sim_refugee.designs.weighting import WeightingParams, apply_weighting
+from sim_refugee.designs.artefacts import assemble_sample
+from sim_refugee.designs.base import BaseDesign, DesignParams
 from sim_refugee.errors import UserInputError, require_columns
 from sim_refugee.validation import numeric_column
 
@@ -38,7 +37,7 @@ DEFAULT_REACH: dict[str, float] = {
 }
 
 
-class QuotaParams(StrictModel):
+class QuotaParams(DesignParams):
     """age_cuts: age band boundaries (bands [.., c1), [c1, c2), ...), an assumption.
     allocation: "proportional" or "equal" quotas per cell.
     reach: coefficient per reach channel (keys of DEFAULT_REACH; missing keys are 0)."""
@@ -47,8 +46,6 @@ class QuotaParams(StrictModel):
     allocation: Literal["proportional", "equal"] = "proportional"
     reach: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_REACH))
     n_interviewers: int = Field(48, ge=1)
-    artefacts: ArtefactParams = ArtefactParams()
-    weighting: WeightingParams = WeightingParams()
 
     @field_validator("reach")
     @classmethod
@@ -114,24 +111,21 @@ def allocate(n: int, shares: np.ndarray, caps: np.ndarray) -> np.ndarray:
     return quotas
 
 
-class QuotaDesign:
+class QuotaDesign(BaseDesign):
     """Quota sampling in gender x province x age-band cells."""
 
     name: ClassVar[str] = "quota"
-    Params: ClassVar[type[StrictModel]] = QuotaParams
+    Params: ClassVar[type[DesignParams]] = QuotaParams
 
     def prepare(self, pop: pd.DataFrame, params: QuotaParams, rng: np.random.Generator):
         """Cell codes and reach scores (fixed per population)."""
         codes, labels = cell_codes(pop, params.age_cuts)
         return {"codes": codes, "labels": labels, "reach": reach_score(pop, params.reach)}
 
-    def draw(
+    def select(
         self, pop: pd.DataFrame, state, n: int, params: QuotaParams, rng: np.random.Generator
     ) -> pd.DataFrame:
         """Fill each cell's quota by reach-proportional selection without replacement."""
-        check_n(n, pop)
-        if state is None:
-            state = self.prepare(pop, params, rng)
         codes, labels = state["codes"], state["labels"]
         sizes = np.bincount(codes, minlength=len(labels))
         shares = sizes / sizes.sum() if params.allocation == "proportional" else np.ones(len(sizes))
@@ -147,13 +141,11 @@ class QuotaDesign:
         )
         cell = codes[rows]
         p = quotas[cell] / sizes[cell]
-        sample = assemble_sample(
+        return assemble_sample(
             pop, rows, design=self.name, incl_prob=p, weight=1.0 / p,
             n_interviewers=params.n_interviewers, rng=rng,
             extra={"stratum": labels.to_numpy()[cell]},
         )
-        sample = apply_artefacts(sample, pop, params.artefacts, rng)
-        return apply_weighting(sample, pop, params.weighting)
 
 
 DESIGN = QuotaDesign()

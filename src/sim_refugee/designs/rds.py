@@ -26,15 +26,14 @@ from pydantic import Field
 from scipy.optimize import brentq
 from scipy.special import expit, logit
 
-from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assemble_sample, check_n
-from sim_refugee.designs.base import StrictModel
-from sim_refugee.designs.weighting import WeightingParams, apply_weighting
+from sim_refugee.designs.artefacts import assemble_sample
+from sim_refugee.designs.base import BaseDesign, DesignParams
 from sim_refugee.errors import UserInputError, require_columns
 from sim_refugee.validation import numeric_column
 from sim_refugee.world.network import Network, NetworkParams, build_network
 
 
-class RDSParams(StrictModel):
+class RDSParams(DesignParams):
     """See the module docstring. seed_pool: {column: value} restricting where seeds come
     from (empty = anyone with a tie); seed_by_degree: seeds drawn proportionally to degree (the
     random walk's equilibrium, so no burn-in is needed) instead of uniformly.
@@ -54,8 +53,6 @@ class RDSParams(StrictModel):
     estimator: Literal["rds2", "ss"] = "rds2"
     population_size_guess: float | None = Field(None, gt=0.0)
     n_interviewers: int = Field(48, ge=1)
-    artefacts: ArtefactParams = ArtefactParams()
-    weighting: WeightingParams = WeightingParams()
 
 
 def rds2_weights(degree: np.ndarray, total: float | None = None) -> np.ndarray:
@@ -213,10 +210,11 @@ def chain_sample(
     design: str, params, rng: np.random.Generator, extra: dict | None = None, **weights,
 ) -> pd.DataFrame:
     """The sample of a chain-referral design (RDS, snowball): the recruited rows with
-    degree, recruiter's person_id (-1 for seeds) and wave, then artefacts and weighting.
-    ``weights`` passes ``incl_prob``/``weight`` where the design defines them."""
+    degree, recruiter's person_id (-1 for seeds) and wave (artefacts and weighting
+    follow in ``BaseDesign.draw``). ``weights`` passes ``incl_prob``/``weight`` where
+    the design defines them."""
     pid = pop["person_id"].to_numpy() if "person_id" in pop else np.arange(len(pop))
-    sample = assemble_sample(
+    return assemble_sample(
         pop, rows, design=design, n_interviewers=params.n_interviewers, rng=rng,
         extra={
             "degree": net.degree[rows],
@@ -226,27 +224,24 @@ def chain_sample(
         },
         **weights,
     )
-    sample = apply_artefacts(sample, pop, params.artefacts, rng)
-    return apply_weighting(sample, pop, params.weighting)
 
 
-class RDSDesign:
+class RDSDesign(BaseDesign):
     """Respondent-driven sampling."""
 
     name: ClassVar[str] = "rds"
-    Params: ClassVar[type[StrictModel]] = RDSParams
+    Params: ClassVar[type[DesignParams]] = RDSParams
 
     def prepare(self, pop: pd.DataFrame, params: RDSParams, rng: np.random.Generator) -> Network:
         """The population's social network."""
         return build_network(pop, params.network, rng)
 
-    def draw(
-        self, pop: pd.DataFrame, state: Network | None, n: int, params: RDSParams,
+    def select(
+        self, pop: pd.DataFrame, state: Network, n: int, params: RDSParams,
         rng: np.random.Generator,
     ) -> pd.DataFrame:
         """n recruits (fewer only if every seed is used up) with RDS-II or SS weights."""
-        check_n(n, pop)
-        net = state if state is not None else self.prepare(pop, params, rng)
+        net = state
         rows, rec, wave = recruit_chains(
             net, n, _accept_prob(pop, params), _seed_pool(pop, net, params.seed_pool),
             params.n_seeds, params.coupons, params.recruit_prob, rng,

@@ -15,14 +15,12 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sim_refugee.designs.artefacts import ArtefactParams, check_n
-from sim_refugee.designs.base import StrictModel
+from sim_refugee.designs.base import BaseDesign, DesignParams
 from sim_refugee.designs.rds import _accept_prob, _seed_pool, chain_sample, recruit_chains
-from sim_refugee.designs.weighting import WeightingParams
 from sim_refugee.world.network import Network, NetworkParams, build_network
 
 
-class SnowballParams(StrictModel):
+class SnowballParams(DesignParams):
     """network: the network model (as for RDS). referral_prob: chance a named contact is
     reached. refusal_prob / accept_by: as for RDS."""
 
@@ -33,15 +31,13 @@ class SnowballParams(StrictModel):
     refusal_prob: float = Field(0.3, ge=0.0, lt=1.0)
     accept_by: dict[str, float] = Field(default_factory=dict)
     n_interviewers: int = Field(48, ge=1)
-    artefacts: ArtefactParams = ArtefactParams()
-    weighting: WeightingParams = WeightingParams()
 
 
-class SnowballDesign:
+class SnowballDesign(BaseDesign):
     """Snowball (chain-referral without coupon limits) sampling."""
 
     name: ClassVar[str] = "snowball"
-    Params: ClassVar[type[StrictModel]] = SnowballParams
+    Params: ClassVar[type[DesignParams]] = SnowballParams
 
     def prepare(
         self, pop: pd.DataFrame, params: SnowballParams, rng: np.random.Generator
@@ -49,13 +45,12 @@ class SnowballDesign:
         """The population's social network."""
         return build_network(pop, params.network, rng)
 
-    def draw(
-        self, pop: pd.DataFrame, state: Network | None, n: int, params: SnowballParams,
+    def select(
+        self, pop: pd.DataFrame, state: Network, n: int, params: SnowballParams,
         rng: np.random.Generator,
     ) -> pd.DataFrame:
         """n respondents by full-referral chains; no weights."""
-        check_n(n, pop)
-        net = state if state is not None else self.prepare(pop, params, rng)
+        net = state
         rows, rec, wave = recruit_chains(
             net, n, _accept_prob(pop, params), _seed_pool(pop, net, params.seed_pool),
             params.n_seeds, coupons=0, recruit_prob=1.0, rng=rng, limit_coupons=False,

@@ -13,43 +13,35 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assemble_sample, check_n
-from sim_refugee.designs.base import StrictModel
-from sim_refugee.designs.weighting import WeightingParams, apply_weighting
+from sim_refugee.designs import get_design
+from sim_refugee.designs.artefacts import assemble_sample
+from sim_refugee.designs.base import BaseDesign, DesignParams
+from sim_refugee.seeds import rng_for
 
 
-class SRSParams(StrictModel):
+class SRSParams(DesignParams):
     """n_interviewers: interviewers assigned uniformly at random (an assumption)."""
 
     n_interviewers: int = Field(48, ge=1)
-    artefacts: ArtefactParams = ArtefactParams()
-    weighting: WeightingParams = WeightingParams()
 
 
-class SRSDesign:
+class SRSDesign(BaseDesign):
     """Simple random sampling without replacement."""
 
     name: ClassVar[str] = "srs"
-    Params: ClassVar[type[StrictModel]] = SRSParams
+    Params: ClassVar[type[DesignParams]] = SRSParams
 
-    def prepare(self, pop: pd.DataFrame, params: SRSParams, rng: np.random.Generator) -> None:
-        """SRS needs no structure."""
-        return None
-
-    def draw(
+    def select(
         self, pop: pd.DataFrame, state: None, n: int, params: SRSParams,
         rng: np.random.Generator,
     ) -> pd.DataFrame:
         """n persons drawn without replacement; incl_prob n/N, weight N/n."""
-        check_n(n, pop)
         big_n = len(pop)
         rows = rng.choice(big_n, size=n, replace=False)
-        sample = assemble_sample(
+        return assemble_sample(
             pop, rows, design=self.name, incl_prob=n / big_n, weight=big_n / n,
             n_interviewers=params.n_interviewers, rng=rng,
         )
-        sample = apply_artefacts(sample, pop, params.artefacts, rng)
-        return apply_weighting(sample, pop, params.weighting)
 
 
 DESIGN = SRSDesign()
@@ -75,9 +67,6 @@ def replicate_statistic(
     Seeds follow Contract 6: preparation ("prepare", pop_index, design) once, sample r
     ("sample", pop_index, r), so results are reproducible and paired across designs.
     """
-    from sim_refugee.designs import get_design
-    from sim_refugee.seeds import rng_for
-
     design = get_design(design_name)
     p = design.Params.model_validate(params or {})
     state = design.prepare(pop, p, rng_for(root, "prepare", pop_index, design_name))

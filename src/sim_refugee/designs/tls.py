@@ -29,14 +29,13 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sim_refugee.designs.artefacts import ArtefactParams, apply_artefacts, assemble_sample, check_n
-from sim_refugee.designs.base import StrictModel
-from sim_refugee.designs.weighting import WeightingParams, apply_weighting
+from sim_refugee.designs.artefacts import assemble_sample
+from sim_refugee.designs.base import BaseDesign, DesignParams
 from sim_refugee.errors import UserInputError
 from sim_refugee.world.venues import VenueParams, Venues, build_venues
 
 
-class TLSParams(StrictModel):
+class TLSParams(DesignParams):
     """venues: the venue structure's parameters (built once per population).
     intercepts_per_unit: interview cap per venue-day-time unit.
     unit_inflation: units drawn = ceil(unit_inflation x n / expected yield per unit),
@@ -52,8 +51,6 @@ class TLSParams(StrictModel):
     frequency_error_sd: float = Field(0.0, ge=0.0)
     frequency_report_power: float = Field(1.0, gt=0.0)
     n_interviewers: int = Field(48, ge=1)
-    artefacts: ArtefactParams = ArtefactParams()
-    weighting: WeightingParams = WeightingParams()
 
 
 def tls_weights(
@@ -63,23 +60,22 @@ def tls_weights(
     return 1.0 / (np.asarray(p_unit) * np.asarray(p_intercept) * np.asarray(visit_frequency))
 
 
-class TLSDesign:
+class TLSDesign(BaseDesign):
     """Time-location sampling."""
 
     name: ClassVar[str] = "tls"
-    Params: ClassVar[type[StrictModel]] = TLSParams
+    Params: ClassVar[type[DesignParams]] = TLSParams
 
     def prepare(self, pop: pd.DataFrame, params: TLSParams, rng: np.random.Generator) -> Venues:
         """The venues and attendance links of this population."""
         return build_venues(pop, params.venues, rng)
 
-    def draw(
-        self, pop: pd.DataFrame, state: Venues | None, n: int, params: TLSParams,
+    def select(
+        self, pop: pd.DataFrame, state: Venues, n: int, params: TLSParams,
         rng: np.random.Generator,
     ) -> pd.DataFrame:
         """Up to n intercepts (fewer only if the drawn units run dry), with TLS weights."""
-        check_n(n, pop)
-        ven = state if state is not None else self.prepare(pop, params, rng)
+        ven = state
         m = params.intercepts_per_unit
         n_units = ven.n_units
         exp_att = ven.expected_attendance()
@@ -118,7 +114,7 @@ class TLSDesign:
         # one interviewer per unit (interviews at a venue-time share their interviewer)
         uniq_units, unit_code = np.unique(unit_a, return_inverse=True)
         unit_interviewer = rng.integers(0, params.n_interviewers, size=uniq_units.size)
-        sample = assemble_sample(
+        return assemble_sample(
             pop, rows_a, design=self.name,
             site=ven.venues["site"].to_numpy()[venue_idx],
             interviewer=unit_interviewer[unit_code],
@@ -130,8 +126,6 @@ class TLSDesign:
                 "visit_freq": freq,
             },
         )
-        sample = apply_artefacts(sample, pop, params.artefacts, rng)
-        return apply_weighting(sample, pop, params.weighting)
 
 
 DESIGN = TLSDesign()

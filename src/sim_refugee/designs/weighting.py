@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from sim_refugee.designs.base import StrictModel
 from sim_refugee.errors import UserInputError, require_columns
+from sim_refugee.validation import FrozenModel
 
 Margins = Mapping[str, Mapping[object, float]]
 
@@ -155,12 +155,18 @@ def trim(
     for k in range(len(w)):
         rest = rest_sums[k]
         if rest <= 0:
-            break
+            if k == 0:  # every weight is 0: nothing to trim
+                break
+            raise UserInputError(
+                f"cap {cap:.6g}: every weight below the cap is 0, so the excess of the {k} "
+                "capped weight(s) cannot be spread (zero weights stay zero)",
+                key="cap_quantile" if cap_quantile is not None else "cap_median_multiple",
+            )
         factor = (total - k * cap) / rest
         if sorted_w[k] * factor <= cap * (1 + 1e-12):
             sorted_w = np.concatenate([np.full(k, cap), sorted_w[k:] * factor])
             break
-    else:
+    else:  # only reachable through rounding when cap x n is about the total
         sorted_w = np.full(len(w), cap)
     w = np.empty_like(w)
     w[order] = sorted_w
@@ -172,7 +178,7 @@ def trim(
 # ---------------------------------------------------------------------------
 
 
-class WeightingParams(StrictModel):
+class WeightingParams(FrozenModel):
     """Post-survey weighting applied at the very end of a design's draw (after artefacts,
     as an analyst would). Off by default (``rake_columns`` empty, no trimming).
 

@@ -9,8 +9,7 @@ import pandas as pd
 import xarray as xr
 
 from sim_refugee.diagnosis.nonprob_mc import nonprob_markdown, nonprob_tidy
-from sim_refugee.engine.storage import ENGINE
-from sim_refugee.io import atomic_path, atomic_write_text
+from sim_refugee.io import NETCDF_ENGINE, atomic_path, atomic_write_text
 
 MD_MEASURES = ("n_sim", "estimand", "bias", "rel_bias", "emp_se", "se_ratio", "rmse",
                "coverage", "power", "type_s", "failure_rate")
@@ -116,7 +115,7 @@ def write_diagnosis(diag: xr.Dataset, out: str | Path) -> dict[str, Path]:
     paths = {"netcdf": out / "diagnostics.nc", "csv": out / "diagnostics.csv",
              "markdown": out / "diagnostics.md"}
     with atomic_path(paths["netcdf"]) as tmp:
-        diag.to_netcdf(tmp, engine=ENGINE)
+        diag.to_netcdf(tmp, engine=NETCDF_ENGINE)
     with atomic_path(paths["csv"]) as tmp:
         tidy(diag).to_csv(tmp, index=False)
     atomic_write_text(paths["markdown"], markdown(diag))

@@ -26,23 +26,9 @@ import xarray as xr
 
 from sim_refugee.engine.tasks import TaskSpec
 from sim_refugee.errors import UserInputError
-from sim_refugee.io import atomic_path, atomic_write_text
+from sim_refugee.io import NETCDF_ENGINE, atomic_path, atomic_write_text
 
-
-def _netcdf_engine() -> str:
-    """h5netcdf (netCDF-4) when h5py is installed, else scipy (netCDF-3) as a fallback.
-
-    h5netcdf needs h5py but does not depend on it by default (``h5netcdf[h5py]``); the
-    fallback keeps runs working where only the plain dependencies are installed.
-    """
-    try:
-        import h5py  # noqa: F401
-    except ImportError:
-        return "scipy"
-    return "h5netcdf"
-
-
-ENGINE = _netcdf_engine()
+ENGINE = NETCDF_ENGINE  # the shared choice (sim_refugee.io), under its old name
 _PACKAGES = (
     "sim_refugee", "numpy", "scipy", "pandas", "statsmodels", "xarray", "h5netcdf",
     "pydantic", "joblib", "dask", "distributed", "dask-jobqueue",

@@ -96,12 +96,12 @@ class PaperSuiteUnit:
         return SuiteParams.model_validate(params)
 
     def _design(self, name: str, key: str = "design") -> Any:
-        from sim_refugee.designs import DESIGN_NAMES, get_design
+        from sim_refugee.designs import design_names, get_design
 
-        if name not in DESIGN_NAMES:
+        if name not in design_names():
             raise UserInputError(
                 f"config key {key!r}: unknown design {name!r}; known designs: "
-                f"{', '.join(DESIGN_NAMES)}",
+                f"{', '.join(design_names())}",
                 key=key,
             )
         try:

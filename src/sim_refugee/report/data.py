@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from sim_refugee.errors import UserInputError
+from sim_refugee.io import NETCDF_ENGINE
 from sim_refugee.suite.specs import EXPERIENTIAL as _SUITE_EXPERIENTIAL
 from sim_refugee.suite.specs import T7_ITEMS  # the seven Table 7 items, paper's column order
 
@@ -74,7 +75,6 @@ class RunData:
 def load_run(path: str | Path) -> RunData:
     """Load a run folder; UserInputError naming the folder/file if something is missing."""
     from sim_refugee.diagnosis import diagnose
-    from sim_refugee.engine.storage import ENGINE
 
     p = Path(path)
     if not p.is_dir():
@@ -90,12 +90,12 @@ def load_run(path: str | Path) -> RunData:
     results = None
     res_path = p / "results.nc"
     if res_path.is_file():
-        with xr.open_dataset(res_path, engine=ENGINE) as ds:
+        with xr.open_dataset(res_path, engine=NETCDF_ENGINE) as ds:
             results = ds.load()
     diag_path = p / "diagnostics.nc"
     notes: list[str] = []
     if diag_path.is_file():
-        with xr.open_dataset(diag_path, engine=ENGINE) as ds:
+        with xr.open_dataset(diag_path, engine=NETCDF_ENGINE) as ds:
             diag = ds.load()
     elif results is not None:
         diag = diagnose(results)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim_refugee.claims import evaluate_claims
 from sim_refugee.suite.layout import SuiteResult
 from sim_refugee.suite.run import census_fit
 from sim_refugee.suite.specs import AGE_UNIT_YEARS, T7_ITEMS, T7_REGRESSORS
@@ -65,4 +66,4 @@ def inquiry(pop: pd.DataFrame, cfg=None, include_variants: bool = True) -> Inqui
     """Run the inquiry on a population (``cfg``: its WorldConfig, for structural values)."""
     census = census_fit(pop, include_variants=include_variants)
     structural = structural_values(cfg, pop) if cfg is not None else None
-    return Inquiry(census, census.claims(), structural)
+    return Inquiry(census, evaluate_claims(census), structural)

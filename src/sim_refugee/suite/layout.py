@@ -83,12 +83,6 @@ class SuiteResult:
     messages: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
     meta: dict = field(default_factory=dict)
 
-    def claims(self) -> pd.Series:
-        """The claims registry evaluated on this result (``evaluate_claims``)."""
-        from sim_refugee.claims import evaluate_claims
-
-        return evaluate_claims(self)
-
     def coef(self, model: str) -> pd.DataFrame:
         """The rows of one model, indexed by term."""
         return self.estimates[self.estimates["model"] == model].set_index("term")

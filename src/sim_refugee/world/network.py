@@ -32,15 +32,14 @@ import pandas as pd
 import scipy.sparse as sp
 from pydantic import Field, model_validator
 
-from sim_refugee.designs.base import StrictModel
 from sim_refugee.errors import UserInputError, require_columns
-from sim_refugee.validation import numeric_column
+from sim_refugee.validation import FrozenModel, numeric_column
 
 #: Largest number of expected ties (mean_degree x N / 2) a network may have (~1.6 GB).
 MAX_TIES = 50_000_000
 
 
-class NetworkParams(StrictModel):
+class NetworkParams(FrozenModel):
     """mean_degree: mean expected number of ties. degree_shape: gamma shape of the
     degree propensity (smaller = heavier tail). degree_by: log-multipliers of degree
     propensity by population column. homophily: share of ties formed within the same

@@ -20,8 +20,8 @@ import pandas as pd
 from pydantic import Field
 from scipy.special import expit
 
-from sim_refugee.designs.base import StrictModel
 from sim_refugee.targets import assumption_defaults
+from sim_refugee.validation import FrozenModel
 
 _D = assumption_defaults()
 
@@ -41,7 +41,7 @@ def _or(name: str) -> float:
     return float(_D[f"reach.{name}"])
 
 
-class ReachParams(StrictModel):
+class ReachParams(FrozenModel):
     """Selection strength of the paper design: odds ratios per channel (1 = no selection)."""
 
     base: float = Field(_D["reach.base"], description="baseline log-odds")

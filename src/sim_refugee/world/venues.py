@@ -20,16 +20,15 @@ import pandas as pd
 from pydantic import Field
 from scipy.special import expit
 
-from sim_refugee.designs.base import StrictModel
 from sim_refugee.errors import UserInputError, require_columns
-from sim_refugee.validation import MAX_COUNT, numeric_column
+from sim_refugee.validation import MAX_COUNT, FrozenModel, numeric_column
 
 #: Largest number of venues of one type in one site (a person picks one by a
 #: person x venue comparison, so memory grows with it).
 MAX_VENUES_PER_SITE = 100
 
 
-class VenueType(StrictModel):
+class VenueType(FrozenModel):
     """One venue type: how many per site, who attends, how often.
 
     per_site: venues of this type in each site.
@@ -57,7 +56,7 @@ DEFAULT_TYPES: dict[str, VenueType] = {
 }
 
 
-class VenueParams(StrictModel):
+class VenueParams(FrozenModel):
     """types: the venue types; days, slots_per_day: the sampling frame's period
     (venue-day-time units = venues x days x slots); popularity_concentration: Dirichlet
     concentration of venue popularity within a site and type (small = a few big venues);

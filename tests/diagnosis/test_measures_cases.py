@@ -1,0 +1,314 @@
+"""Every measure of diagnosis/measures.py on small hand-made cases, each expected value
+computed here with numpy from its definition (Morris, White & Crowther 2019, Table 6;
+Gelman & Carlin 2014 for type S), not by the module. The cases were chosen so that a
+changed sign, factor, comparison or mask in a formula changes a number (mutation
+testing, README "Testing"): failed and unused replications, a negative and a zero
+estimand, wrong-sign rejections, another alpha, several populations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from scipy.stats import norm
+
+from sim_refugee.diagnosis.measures import (
+    CLAIM_MEASURES,
+    PAIRED_MEASURES,
+    TERM_MEASURES,
+    Z975,
+    condition_max_mcse,
+    diagnose,
+    term_measures,
+)
+
+
+def _tm(est, se, pval, theta, use=None, ok=None, basis="successes", **kw):
+    n = len(est)
+    use = np.ones(n, bool) if use is None else np.asarray(use)
+    ok = np.ones(n, bool) if ok is None else np.asarray(ok)
+    v, m = term_measures(np.asarray(est, float), np.asarray(se, float),
+                         np.asarray(pval, float), np.broadcast_to(np.asarray(theta, float), (n,)),
+                         use, ok, basis, **kw)
+    return dict(zip(TERM_MEASURES, v, strict=True)), dict(zip(TERM_MEASURES, m, strict=True))
+
+
+def test_type_s_counts_wrong_sign_rejections_only():
+    # theta > 0: rejections at 0, 1, 2, 4 (p < 0.05); wrong sign (est < 0) at 1 and 4;
+    # replication 3 has the wrong sign but is not rejected
+    est = np.array([0.5, -0.4, 0.3, -0.2, -0.6, 0.1])
+    pval = np.array([0.01, 0.02, 0.001, 0.5, 0.04, 0.3])
+    se = np.full(6, 0.2)
+    v, m = _tm(est, se, pval, 0.3)
+    assert v["power"] == pytest.approx(4 / 6)
+    assert m["power"] == pytest.approx(np.sqrt(4 / 6 * 2 / 6 / 6))
+    assert v["type_s"] == pytest.approx(2 / 4)
+    assert m["type_s"] == pytest.approx(np.sqrt(0.5 * 0.5 / 4))
+    # theta < 0: the positive rejected estimates are the wrong-sign ones (0 and 2)
+    v, _ = _tm(est * np.array([1, 1, 1, 1, 0.5, 1]), se, pval, -0.3)
+    assert v["type_s"] == pytest.approx(2 / 4)
+    # theta = 0: no sign to get wrong
+    v, _ = _tm(est, se, pval, 0.0)
+    assert v["type_s"] == 0.0
+    # no rejection at all: type S undefined
+    v, _ = _tm(est, se, np.full(6, 0.5), 0.3)
+    assert np.isnan(v["type_s"])
+
+
+def test_every_continuous_measure_and_mcse_by_hand():
+    rng = np.random.default_rng(15)
+    n = 40
+    theta = -0.8
+    est = theta + 0.1 + rng.normal(0, 0.25, n)
+    se = rng.uniform(0.15, 0.35, n)
+    pval = rng.uniform(0, 0.1, n)
+    v, m = _tm(est, se, pval, theta)
+    e = est - theta
+    k = n
+    assert v["n_sim"] == k and m["n_sim"] == 0
+    assert v["estimand"] == theta and np.isnan(m["estimand"])
+    assert v["mean_estimate"] == pytest.approx(est.mean(), rel=1e-13)
+    assert m["mean_estimate"] == pytest.approx(est.std(ddof=1) / np.sqrt(k), rel=1e-12)
+    assert v["bias"] == pytest.approx(e.mean(), rel=1e-12)
+    assert v["rel_bias"] == pytest.approx(e.mean() / theta, rel=1e-12)
+    assert m["rel_bias"] == pytest.approx(e.std(ddof=1) / np.sqrt(k) / abs(theta), rel=1e-12)
+    emp = e.std(ddof=1)
+    mod = np.sqrt(np.mean(se**2))
+    v_s2 = np.var(se**2, ddof=1)
+    assert v["se_ratio"] == pytest.approx(mod / emp, rel=1e-12)
+    assert m["se_ratio"] == pytest.approx(
+        mod / emp * np.sqrt(v_s2 / (4 * k * mod**4) + 1 / (2 * (k - 1))), rel=1e-12)
+    assert m["mod_se"] == pytest.approx(np.sqrt(v_s2 / (4 * k * mod**2)), rel=1e-12)
+    mse = np.mean(e**2)
+    mc_mse = np.sqrt(np.var(e**2, ddof=1) / k)
+    assert v["rmse"] == pytest.approx(np.sqrt(mse), rel=1e-12)
+    assert m["rmse"] == pytest.approx(mc_mse / (2 * np.sqrt(mse)), rel=1e-12)
+    cov = np.mean(np.abs(e) <= Z975 * se)
+    assert 0 < cov < 1
+    assert v["coverage"] == pytest.approx(cov)
+    assert v["failure_rate"] == 0 and m["failure_rate"] == 0
+
+
+def test_zero_estimand_has_no_relative_bias():
+    v, m = _tm([0.1, -0.2, 0.3], [0.1, 0.1, 0.1], [0.5, 0.5, 0.5], 0.0)
+    assert np.isnan(v["rel_bias"]) and np.isnan(m["rel_bias"])
+    assert v["bias"] == pytest.approx(0.2 / 3)
+
+
+def test_coverage_is_inclusive_at_the_bound_and_follows_alpha():
+    # |e| exactly 1.96 s covers; alpha = 0.10 uses z = 1.645 and p < 0.10
+    se = np.array([1.0, 1.0, 1.0, 1.0])
+    est = np.array([Z975, 1.7, 1.6, 0.5])
+    pval = np.array([0.05, 0.07, 0.2, 0.099999])
+    v, _ = _tm(est, se, pval, 0.0)
+    assert v["coverage"] == pytest.approx(1.0)
+    assert v["power"] == 0.0  # p < 0.05 strictly
+    v, m = _tm(est, se, pval, 0.0, alpha=0.10)
+    z90 = norm.isf(0.05)
+    assert v["coverage"] == pytest.approx(np.mean(np.abs(est) <= z90))  # 2 of 4
+    assert v["coverage"] == pytest.approx(0.5)
+    assert v["power"] == pytest.approx(3 / 4)
+    assert m["coverage"] == pytest.approx(np.sqrt(0.25 / 4))
+
+
+def test_failed_and_unused_replications_on_both_bases():
+    est = np.array([1.2, 0.9, np.nan, 1.4, 5.0, 1.1])
+    se = np.array([0.2, 0.2, np.nan, 0.2, 0.2, 0.2])
+    pval = np.array([0.01, 0.2, np.nan, 0.01, 0.001, 0.04])
+    ok = np.array([True, True, False, True, False, True])  # 4: finite but failed fit
+    use = np.array([True, True, True, True, True, False])  # 5: not run
+    theta = 1.0
+    v, m = _tm(est, se, pval, theta, use, ok, "successes")
+    good = np.array([0, 1, 3])
+    e = est[good] - theta
+    assert v["n_sim"] == 3
+    assert v["bias"] == pytest.approx(e.mean())
+    assert v["power"] == pytest.approx(2 / 3)
+    assert v["coverage"] == pytest.approx(np.mean(np.abs(e) <= Z975 * 0.2))
+    assert v["failure_rate"] == pytest.approx(2 / 5)
+    assert m["failure_rate"] == pytest.approx(np.sqrt(0.4 * 0.6 / 5))
+    # "all": a used replication without an estimate makes the continuous measures NaN,
+    # and counts as neither covering nor rejecting
+    v, _ = _tm(est, se, pval, theta, use, ok, "all")
+    assert v["n_sim"] == 4  # the finite estimates among the used replications
+    assert np.isnan(v["bias"]) and np.isnan(v["emp_se"]) and np.isnan(v["rmse"])
+    assert v["coverage"] == pytest.approx(np.sum(np.abs(est[[0, 1, 3]] - 1) <= Z975 * 0.2) / 5)
+    assert v["power"] == pytest.approx(3 / 5)  # the failed fit's p = 0.001 counts in "all"
+    # "all" with every used estimate finite: the failed fit's estimate enters
+    v, _ = _tm(est[[0, 1, 3, 4]], se[[0, 1, 3, 4]], pval[[0, 1, 3, 4]], theta,
+               ok=ok[[0, 1, 3, 4]], basis="all")
+    assert v["bias"] == pytest.approx(np.mean(est[[0, 1, 3, 4]] - 1))
+    v, _ = _tm(est[[0, 1, 3, 4]], se[[0, 1, 3, 4]], pval[[0, 1, 3, 4]], theta,
+               ok=ok[[0, 1, 3, 4]], basis="successes")
+    assert v["bias"] == pytest.approx(np.mean(est[[0, 1, 3]] - 1))
+
+
+def test_leading_axes_are_kept_and_one_replication_has_no_spread():
+    est = np.array([[1.0, 2.0, 4.0], [0.5, np.nan, np.nan]])
+    se = np.ones((2, 3))
+    v, m = term_measures(est, se, np.full((2, 3), 0.5), np.zeros((2, 3)), np.ones((2, 3), bool),
+                         np.ones((2, 3), bool), "successes")
+    assert v.shape == (2, len(TERM_MEASURES))
+    i = {k: j for j, k in enumerate(TERM_MEASURES)}
+    assert v[0, i["bias"]] == pytest.approx(7 / 3)
+    assert v[0, i["emp_se"]] == pytest.approx(np.std([1, 2, 4], ddof=1))
+    assert v[1, i["n_sim"]] == 1 and v[1, i["bias"]] == 0.5
+    assert np.isnan(v[1, i["emp_se"]]) and np.isnan(m[1, i["bias"]])
+
+
+# ----------------------------------------------------------------- diagnose() ---
+
+P, R = 2, 5  # populations, replications per population
+
+
+def _results() -> xr.Dataset:
+    """A results cube for one condition, two designs, two terms of two models, two
+    claims, with failures, a skipped model and population-specific estimands."""
+    rng = np.random.default_rng(7)
+    shape = (1, 2, 2, P, R)  # condition, design, model_term, population, replication
+    est = 0.5 + rng.normal(0, 0.2, shape)
+    se = rng.uniform(0.1, 0.3, shape)
+    pval = rng.uniform(0, 0.1, shape)
+    estimates = np.stack([est, se, pval], axis=3)  # statistic after model_term
+    estimand = np.array([[[[0.45, 0.55], [0.1, 0.1], [0.0, 0.0]],
+                          [[-0.2, -0.3], [0.1, 0.1], [0.0, 0.0]]]])  # (C, term, stat, P)
+    rep_status = np.full((1, 2, P, R), "ok", dtype=object)
+    rep_status[0, 1, 0, 4] = "error"
+    rep_status[0, 0, 1, 4] = "not_run"
+    model_status = np.full((1, 2, 2, P, R), "ok", dtype=object)
+    model_status[0, 0, 0, 0, 1] = "failed"
+    model_status[0, :, 1, 1, :] = "skipped"
+    claims = rng.integers(0, 2, (1, 2, 2, P, R)).astype(float)
+    claims[0, 0, 1, 0, 2] = np.nan
+    claim_truth = np.array([[[1.0, 1.0], [0.0, np.nan]]])
+    return xr.Dataset(
+        {
+            "estimates": (("condition", "design", "model_term", "statistic", "population",
+                           "replication"), estimates),
+            "estimand": (("condition", "model_term", "statistic", "population"), estimand),
+            "rep_status": (("condition", "design", "population", "replication"), rep_status),
+            "model_status": (("condition", "design", "model", "population", "replication"),
+                             model_status),
+            "claims": (("condition", "design", "claim", "population", "replication"), claims),
+            "claim_truth": (("condition", "claim", "population"), claim_truth),
+        },
+        coords={"condition": ["c000"], "design": ["srs", "paper"],
+                "model_term": ["m1:x", "m2:x"], "statistic": ["estimate", "se", "pvalue"],
+                "model": ["m1", "m2"], "model_of_term": ("model_term", ["m1", "m2"]),
+                "term": ("model_term", ["x", "x"]), "claim": ["c1", "c2"],
+                "population": [0, 1], "replication": list(range(R))},
+        attrs={"config_hash": "abc", "root_seed": 3, "unit": "toy", "ignored": 1},
+    )
+
+
+def test_diagnose_terms_against_numpy():
+    res = _results()
+    d = diagnose(res)
+    assert d.attrs == {"config_hash": "abc", "root_seed": 3, "unit": "toy",
+                       "reference": "Morris, White & Crowther (2019), Stat Med 38:2074-2102"}
+    a = res["estimates"].values[0]
+    theta = np.repeat(res["estimand"].values[0, :, 0, :], R, axis=-1)  # (term, P*R)
+    rs = res["rep_status"].values[0].reshape(2, -1)
+    ms = res["model_status"].values[0].reshape(2, 2, -1)
+    for di, dname in enumerate(["srs", "paper"]):
+        for ti, tname in enumerate(["m1:x", "m2:x"]):
+            e = a[di, ti, 0].reshape(-1) - theta[ti]
+            good = (rs[di] == "ok") & (ms[di, ti] == "ok")
+            sel = d.sel(condition="c000", design=dname, model_term=tname, basis="successes")
+            got = dict(zip(TERM_MEASURES, sel["value"].values, strict=True))
+            assert got["n_sim"] == good.sum(), (dname, tname)
+            assert got["bias"] == pytest.approx(e[good].mean(), rel=1e-12)
+            assert got["estimand"] == pytest.approx(theta[ti][good].mean(), rel=1e-12)
+            used = (rs[di] != "not_run") & (ms[di, ti] != "skipped")
+            assert got["failure_rate"] == pytest.approx(np.mean(~good[used]))
+    fr = d["failure_rate"].sel(condition="c000")
+    assert float(fr.sel(design="srs", model="m1")) == pytest.approx(1 / 9)
+    assert float(fr.sel(design="paper", model="m1")) == pytest.approx(1 / 10)
+    assert float(fr.sel(design="paper", model="m2")) == pytest.approx(1 / 5)
+    assert float(d["failure_rate_mcse"].sel(condition="c000", design="paper", model="m2")) == \
+        pytest.approx(np.sqrt(0.2 * 0.8 / 5))
+    rer = d["replication_error_rate"].sel(condition="c000")
+    assert float(rer.sel(design="srs")) == 0.0
+    assert float(rer.sel(design="paper")) == pytest.approx(1 / 10)
+    assert list(d["measure"].values) == list(TERM_MEASURES)
+    assert list(d["model_of_term"].values) == ["m1", "m2"]
+
+
+def test_diagnose_claims_against_numpy():
+    res = _results()
+    d = diagnose(res)
+    c = res["claims"].values[0].reshape(2, 2, -1)  # design, claim, P*R
+    rs = res["rep_status"].values[0].reshape(2, -1)
+    truth = np.repeat(res["claim_truth"].values[0], R, axis=-1)  # claim, P*R
+    for di, dname in enumerate(["srs", "paper"]):
+        for ki, cname in enumerate(["c1", "c2"]):
+            used = rs[di] != "not_run"
+            ev = used & np.isfinite(c[di, ki])
+            got = dict(zip(CLAIM_MEASURES, d["claim_value"].sel(
+                condition="c000", design=dname, claim=cname).values, strict=True))
+            mc = dict(zip(CLAIM_MEASURES, d["claim_mcse"].sel(
+                condition="c000", design=dname, claim=cname).values, strict=True))
+            rep = np.mean(c[di, ki][ev] == 1)
+            assert got["n_sim"] == used.sum()
+            assert got["reproduction_rate"] == pytest.approx(rep)
+            assert mc["reproduction_rate"] == pytest.approx(np.sqrt(rep * (1 - rep) / ev.sum()))
+            assert got["reproduction_rate_all"] == pytest.approx(
+                np.sum(c[di, ki][ev] == 1) / used.sum())
+            assert got["evaluable_rate"] == pytest.approx(ev.sum() / used.sum())
+            both = ev & np.isfinite(truth[ki])
+            if both.any():
+                assert got["agreement_rate"] == pytest.approx(
+                    np.mean(c[di, ki][both] == truth[ki][both]))
+            else:
+                assert np.isnan(got["agreement_rate"])
+            t = np.nanmean(res["claim_truth"].values[0, ki])
+            assert got["truth_rate"] == pytest.approx(t)
+            assert mc["truth_rate"] == pytest.approx(np.sqrt(t * (1 - t) / P))
+
+
+def test_diagnose_paired_differences_against_numpy():
+    res = _results()
+    d = diagnose(res)
+    a = res["estimates"].values[0]
+    theta = np.repeat(res["estimand"].values[0, :, 0, :], R, axis=-1)
+    rs = res["rep_status"].values[0].reshape(2, -1)
+    ms = res["model_status"].values[0].reshape(2, 2, -1)
+    for ti, tname in enumerate(["m1:x", "m2:x"]):
+        e = a[:, ti, 0].reshape(2, -1) - theta[ti]
+        s = a[:, ti, 1].reshape(2, -1)
+        p = a[:, ti, 2].reshape(2, -1)
+        good = (rs == "ok") & (ms[:, ti] == "ok")
+        both = good[0] & good[1]
+        sel = d.sel(condition="c000", contrast="paper - srs", model_term=tname)
+        got = dict(zip(PAIRED_MEASURES, sel["paired_value"].values, strict=True))
+        mc = dict(zip(PAIRED_MEASURES, sel["paired_mcse"].values, strict=True))
+        assert got["n_pairs"] == both.sum()
+        for name, x in (("bias_diff", e), ("mse_diff", e**2),
+                        ("coverage_diff", (np.abs(e) <= Z975 * s).astype(float)),
+                        ("power_diff", (p < 0.05).astype(float))):
+            diff = (x[1] - x[0])[both]
+            assert got[name] == pytest.approx(diff.mean(), abs=1e-13), (tname, name)
+            assert mc[name] == pytest.approx(diff.std(ddof=1) / np.sqrt(both.sum()),
+                                             abs=1e-13), (tname, name)
+
+
+def test_condition_max_mcse_is_the_largest_monitored_mcse():
+    res = _results()
+    d = diagnose(res).sel(condition="c000", basis="successes")
+    one = res.isel(condition=0)
+    bias_mc = float(d["mcse"].sel(measure="bias").max())
+    cov_mc = float(d["mcse"].sel(measure=["bias", "coverage"]).max())
+    rep_mc = float(d["claim_mcse"].sel(claim_measure="reproduction_rate").max())
+    assert condition_max_mcse(one, ["bias"]) == pytest.approx(bias_mc)
+    assert condition_max_mcse(res, ["bias", "coverage"]) == pytest.approx(cov_mc)
+    assert condition_max_mcse(one, ["reproduction"]) == pytest.approx(rep_mc)
+    assert condition_max_mcse(one, ["bias", "reproduction"]) == pytest.approx(
+        max(bias_mc, rep_mc))
+    assert condition_max_mcse(one, []) == 0.0
+    # the bias MCSE is sd(e)/sqrt(n) of the ok replications: checked by hand for one cell
+    a = res["estimates"].values[0, 1, 1, 0].reshape(-1) - np.repeat([-0.2, -0.3], R)
+    ok = (res["rep_status"].values[0, 1].reshape(-1) == "ok")
+    ok &= res["model_status"].values[0, 1, 1].reshape(-1) == "ok"
+    assert float(d["mcse"].sel(design="paper", model_term="m2:x", measure="bias")) == \
+        pytest.approx(a[ok].std(ddof=1) / np.sqrt(ok.sum()))
