@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +41,25 @@ def backend_from_args(file_backend: BackendSection, args: argparse.Namespace) ->
     return backend
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler's cancel, ``kill``) raises KeyboardInterrupt, so the run's
+    cleanup (workers shut down, lock released) happens as on Ctrl-C."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def _run(args: argparse.Namespace) -> int:
     from sim_refugee.engine.config import load_experiment
     from sim_refugee.engine.run import run_experiment
@@ -44,8 +67,15 @@ def _run(args: argparse.Namespace) -> int:
     exp = load_experiment(args.config)
     backend = backend_from_args(exp.file.backend, args)
     out = Path(args.out) if args.out else Path("runs") / exp.file.experiment.name
-    summary = run_experiment(exp, out, backend=backend, resume=args.resume,
-                             progress=False if args.no_progress else None)
+    with _sigterm_as_interrupt():
+        try:
+            summary = run_experiment(exp, out, backend=backend, resume=args.resume,
+                                     progress=False if args.no_progress else None,
+                                     recompute_stale=args.recompute_stale)
+        except KeyboardInterrupt:
+            print(f"interrupted; workers stopped. Continue with --resume --out {out}",
+                  file=sys.stderr)
+            return 130
     print(
         f"{summary['computed_reps']} replications computed, {summary['skipped_reps']} resumed, "
         f"{summary['seconds']:.1f} s ({summary['reps_per_second']:.2f} reps/s); "
@@ -76,6 +106,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="worker processes (loky, dask)")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (implies dask)")
     p.add_argument("--resume", action="store_true", help="continue a run in --out")
+    p.add_argument("--recompute-stale", action="store_true",
+                   help="with --resume: recompute chunks computed with another layout or code "
+                   "version (else such a resume is refused)")
     p.add_argument("--out", default=None, help="output folder (default runs/<name>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
