@@ -24,12 +24,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sim_refugee.engine.integrity import (
-    checksum_problem,
-    code_version,
-    stale_reason,
-    write_checksum,
-)
+from sim_refugee.engine import integrity
+from sim_refugee.engine.integrity import checksum_problem, stale_reason, write_checksum
 from sim_refugee.engine.tasks import TaskSpec
 from sim_refugee.errors import UserInputError
 from sim_refugee.io import atomic_path, atomic_write_text
@@ -124,7 +120,8 @@ def check_chunk(path: Path, spec: TaskSpec, layout: str | None = None) -> tuple[
     elif "estimand" not in ds:
         return "corrupt", "no census fit in an estimand file"
     why = stale_reason(ds.attrs, spec.config_hash,
-                       layout if layout is not None else spec_layout_hash(spec), code_version())
+                       layout if layout is not None else spec_layout_hash(spec),
+                       integrity.code_version())
     return ("stale", why) if why else ("ok", "")
 
 
