@@ -13,6 +13,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _netcdf_engine() -> str:
+    """h5netcdf (netCDF-4) when h5py is installed, else scipy (netCDF-3) as a fallback."""
+    try:
+        import h5py  # noqa: F401
+    except ImportError:
+        return "scipy"
+    return "h5netcdf"
+
+
+#: The xarray engine for every netCDF file the package writes and reads.
+NETCDF_ENGINE = _netcdf_engine()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.

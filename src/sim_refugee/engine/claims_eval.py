@@ -55,3 +55,43 @@ def stored_claims(unit: Any, ds: xr.Dataset, lab: dict[str, list[str]],
         new[np.asarray(rep_status) != "ok"] = np.nan
     both = np.isfinite(new) & np.isfinite(worker)
     return new, int((both & (new != worker)).sum())
+
+
+class ClaimEvaluator:
+    """The current claims of a unit, evaluated on stored arrays (for the diagnosis:
+    ``diagnosis.stream.diagnose_results(..., claims=ClaimEvaluator(...))``)."""
+
+    def __init__(self, unit_name: str, lab: dict[str, list[str]]) -> None:
+        from sim_refugee.engine.units import get_unit
+
+        self.unit = get_unit(unit_name)
+        ids = getattr(self.unit, "claim_ids", None)
+        self.ids: list[str] = [str(c) for c in ids()] if ids else []
+        self.lab = {**lab, "claim": self.ids}
+        self.fn = getattr(self.unit, "claims_from_arrays", None)
+
+    def sample(self, est: np.ndarray, model_status: np.ndarray, scalars: np.ndarray,
+               rep_status: np.ndarray) -> np.ndarray | None:
+        """(B, K) claims of B replications (est (B, T, S), model_status (B, M), scalars
+        (B, Q)); NaN where the replication did not succeed. None if the unit cannot."""
+        if self.fn is None:
+            return None
+        out = self.fn(self.lab, est, model_status, scalars, truth=False)
+        if out is None:
+            return None
+        out = np.asarray(out, dtype=float)
+        out[np.asarray(rep_status) != "ok"] = np.nan
+        return out
+
+    def truth(self, est: np.ndarray, model_status: np.ndarray, scalars: np.ndarray,
+              stored: np.ndarray | None, stored_ids: list[str]) -> np.ndarray:
+        """(K,) claims of the census fit; the stored values where the unit cannot
+        re-evaluate them (a claim unknown to the stored run: NaN)."""
+        new = None
+        if self.fn is not None:
+            new = self.fn(self.lab, est[None], model_status[None], scalars[None], truth=True)
+        if new is not None:
+            return np.asarray(new, dtype=float)[0]
+        if stored is None:
+            return np.full(len(self.ids), np.nan)
+        return _reindexed(np.asarray(stored, dtype=float), stored_ids, self.ids)

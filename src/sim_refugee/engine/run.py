@@ -177,10 +177,15 @@ def _run_locked(exp: Experiment, out: Path, backend: BackendSection | None, resu
             else:
                 write_points(exp, out)
         ranges = {c.index: (0, f.experiment.replications) for c in exp.conditions}
+        stream = None
         while ranges:
-            _run_round(exp, out, be, make_tasks(exp, ranges), summary, progress, tqdm,
-                       recompute_stale)
-            ranges = _next_round(exp, out, done) if f.stopping else {}
+            specs = make_tasks(exp, ranges)
+            _run_round(exp, out, be, specs, summary, progress, tqdm, recompute_stale)
+            if f.stopping:
+                stream = stream or _new_stream(exp, out, specs)
+                ranges = _next_round(exp, out, done, specs, stream)
+            else:
+                ranges = {}
             write_manifest(out, _manifest(exp, done, "running"))
     except UserInputError:
         # Bad input found only while running (e.g. a world that cannot be calibrated):
@@ -259,20 +264,32 @@ def _run_round(exp, out, be, specs, summary, progress, tqdm,  # noqa: ANN001
         bar.close()
 
 
-def _next_round(exp: Experiment, out: Path, done: dict[int, int]) -> dict[int, tuple[int, int]]:
-    """Conditions whose monitored MCSEs are still above target get another batch."""
-    from sim_refugee.diagnosis.measures import condition_max_mcse
-    from sim_refugee.engine.storage import open_results
+def _new_stream(exp: Experiment, out: Path, specs: list[TaskSpec]) -> tuple:
+    from sim_refugee.engine.stream_blocks import new_stream
+
+    return new_stream(exp, out, next(s for s in specs if s.kind == "reps"))
+
+
+def _next_round(exp: Experiment, out: Path, done: dict[int, int], specs: list[TaskSpec],
+                stream: tuple) -> dict[int, tuple[int, int]]:
+    """Conditions whose monitored MCSEs are still above target get another batch.
+
+    Incremental: only this round's chunks are read and folded into the running
+    diagnosis (``stream``); earlier rounds are not re-collected or re-diagnosed."""
+    from sim_refugee.diagnosis.stream import max_mcse
+    from sim_refugee.engine.stream_blocks import chunk_blocks
 
     st = exp.file.stopping
     assert st is not None
-    write_manifest(out, _manifest(exp, done, "running"))
-    collect(out)
-    res = open_results(out / "results.nc")
+    acc, ev = stream
+    for block in chunk_blocks(exp, out, specs, ev):
+        acc.add(block)
     batch = st.batch or exp.file.experiment.replications
     ranges = {}
     for cond in exp.conditions:
-        worst = condition_max_mcse(res.sel(condition=cond.key), st.measures)
+        if cond.index not in {s.cond_index for s in specs}:
+            continue  # stopped in an earlier round
+        worst = max_mcse(acc.finalize([cond.index]), st.measures)
         r = done[cond.index]
         if worst > st.target_mcse and r < st.max_replications:
             hi = min(st.max_replications, r + batch)

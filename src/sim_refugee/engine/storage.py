@@ -28,23 +28,9 @@ from sim_refugee.engine import integrity
 from sim_refugee.engine.integrity import checksum_problem, stale_reason, write_checksum
 from sim_refugee.engine.tasks import TaskSpec
 from sim_refugee.errors import UserInputError
-from sim_refugee.io import atomic_path, atomic_write_text
+from sim_refugee.io import NETCDF_ENGINE, atomic_path, atomic_write_text
 
-
-def _netcdf_engine() -> str:
-    """h5netcdf (netCDF-4) when h5py is installed, else scipy (netCDF-3) as a fallback.
-
-    h5netcdf needs h5py but does not depend on it by default (``h5netcdf[h5py]``); the
-    fallback keeps runs working where only the plain dependencies are installed.
-    """
-    try:
-        import h5py  # noqa: F401
-    except ImportError:
-        return "scipy"
-    return "h5netcdf"
-
-
-ENGINE = _netcdf_engine()
+ENGINE = NETCDF_ENGINE  # h5netcdf (netCDF-4), scipy if h5py is missing
 _PACKAGES = (
     "sim_refugee", "numpy", "scipy", "pandas", "statsmodels", "xarray", "h5netcdf",
     "pydantic", "joblib", "dask", "distributed", "dask-jobqueue",
@@ -395,6 +381,21 @@ def collect(out: str | Path, allow_partial: bool = False) -> Path:
             "collected_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })
     return target
+
+
+def results_path(out: str | Path) -> tuple[Path, dict[str, list[str]], str]:
+    """OUT/results.nc (collected now if absent), its labels and its unit's name."""
+    out = Path(out)
+    path = out / "results.nc" if out.is_dir() else out
+    if out.is_dir() and not path.exists():
+        collect(out)
+    if not path.exists():
+        raise UserInputError(f"no results at {str(path)!r}", key=str(path))
+    with xr.open_dataset(path, engine=ENGINE) as ds:
+        lab = {k: [str(x) for x in ds[k].values] for k in
+               ("model_term", "statistic", "model", "scalar") if k in ds.coords}
+        unit = str(ds.attrs.get("unit", ""))
+    return path, lab, unit
 
 
 def open_results(out: str | Path, lazy: bool = False) -> xr.Dataset:
