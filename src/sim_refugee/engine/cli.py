@@ -94,6 +94,12 @@ def _collect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rerun(args: argparse.Namespace) -> int:
+    from sim_refugee.engine.rerun import _cli
+
+    return _cli(args)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "run", help="run an experiment config (Monte Carlo)",
@@ -121,3 +127,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--allow-partial", action="store_true",
                    help="collect even if some replications are missing")
     c.set_defaults(func=_collect)
+
+    r = subparsers.add_parser(
+        "rerun", help="recompute one stored replication and compare it bit for bit",
+        description="Recompute replication KEY of a run (every design, or --design) from "
+        "its keyed seed, print its fit statuses and messages, and compare it bit for bit "
+        "with the stored chunk. Exit 0 if identical, 1 if not.")
+    r.add_argument("dir", metavar="OUT", help="run folder")
+    r.add_argument("--key", required=True, help="sample/<population>/<replication>")
+    r.add_argument("--design", default=None, help="design label (default: every design)")
+    r.add_argument("--condition", default=None,
+                   help="condition key, e.g. c000 (default: every condition)")
+    r.set_defaults(func=_rerun)
