@@ -71,3 +71,16 @@ def test_rerun_detects_a_changed_stored_value(run: Path, tmp_path: Path) -> None
                                                              "--design", "nope"]])
 def test_rerun_bad_input(run: Path, args: list[str]) -> None:
     assert main(["rerun", str(run), *args]) == 2
+
+
+@pytest.mark.slow
+def test_rerun_paper_suite_bit_identical(tmp_path: Path) -> None:
+    from .test_unit_suite import CFG
+
+    cfg = tmp_path / "suite.toml"
+    cfg.write_text(CFG.replace("replications = 1", "replications = 2"))
+    out = tmp_path / "out"
+    run_experiment(load_experiment(cfg), out, progress=False)
+    (r,) = rerun(out, "sample/0/1")
+    assert r.identical, r.differs
+    assert np.isfinite(r.recomputed["estimates"].values).sum() > 100
