@@ -21,7 +21,8 @@ updates incrementally, round after round, without re-collecting.
 
 The nonprobability diagnostics (``nonprob_mc``) need joint per-replication statistics
 (correlations of predicted and true errors); their inputs, the ``nonprob.*`` scalars
-(33 numbers per replication), are gathered and diagnosed at the end.
+(165 numbers per replication for the paper suite), are gathered and diagnosed at
+the end: memory that grows with the replications, the one exception.
 """
 
 from __future__ import annotations

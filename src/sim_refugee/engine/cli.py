@@ -90,7 +90,10 @@ def _collect(args: argparse.Namespace) -> int:
 
     if not Path(args.dir).is_dir():
         raise UserInputError(f"run folder {args.dir!r} does not exist", key="DIR")
-    print(collect(args.dir, allow_partial=args.allow_partial))
+    from sim_refugee.engine.integrity import folder_lock
+
+    with folder_lock(Path(args.dir)):  # not while a run is writing into it
+        print(collect(args.dir, allow_partial=args.allow_partial))
     return 0
 
 
