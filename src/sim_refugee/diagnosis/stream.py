@@ -463,13 +463,35 @@ def nonprob_names(res: xr.Dataset) -> list[str]:
     return [str(s) for s in res["scalar"].values if str(s).startswith(PREFIX + ".")]
 
 
-def results_blocks(res: xr.Dataset, block: int = 1000, claims: Any = None) -> Iterator[Block]:
+#: String variables of results.nc. xarray decodes variable-length strings eagerly when it
+#: opens a file (the whole variable, as fixed-width unicode: rep_message alone could be
+#: gigabytes at a million replications), so the streaming reader opens the file without
+#: them and reads their slices with h5netcdf.
+STRING_VARS = ("model_status", "rep_status", "rep_message", "seed_key", "estimand_status",
+               "estimand_message")
+
+
+def _strings(res: xr.Dataset, h5: Any, name: str, sel: dict[str, Any],
+             order: tuple[str, ...]) -> np.ndarray:
+    """A slice of string variable ``name`` as str, from ``res`` or the h5netcdf file."""
+    if h5 is None:
+        dims = [d for d in order if not isinstance(sel.get(d), int)]
+        return res[name].isel(sel).transpose(*dims).values.astype(str)
+    key = tuple(sel.get(d, slice(None)) for d in order)
+    a = np.asarray(h5.variables[name][key], dtype=object)
+    return np.vectorize(lambda x: x.decode() if isinstance(x, bytes) else str(x),
+                        otypes=[str])(a) if a.size else a.astype(str)
+
+
+def results_blocks(res: xr.Dataset, block: int = 1000, claims: Any = None,
+                   strings: Any = None) -> Iterator[Block]:
     """Blocks of a results Dataset (lazily opened: one slice in memory at a time).
 
     ``claims``: an evaluator with ``sample(est, model_status, scalars, rep_status)`` and
     ``truth(est, model_status, scalars, stored, stored_ids)`` (``engine.claims_eval.
     ClaimEvaluator``): the claims are evaluated here from the stored estimates with the
-    current claim registry instead of read from the file."""
+    current claim registry instead of read from the file. ``strings``: the open
+    h5netcdf file to read the string variables from (``res`` opened without them)."""
     stats = [str(s) for s in res["statistic"].values]
     stored_ids = [str(c) for c in res["claim"].values] if "claim" in res.coords else []
     ie, is_, ip = (stats.index(k) for k in ("estimate", "se", "pvalue"))
@@ -485,8 +507,9 @@ def results_blocks(res: xr.Dataset, block: int = 1000, claims: Any = None) -> It
                           if "claim_truth" in res else None)
                 if claims is not None:
                     ctruth = claims.truth(
-                        e, res["estimand_status"].isel(condition=ci, population=p)
-                        .values.astype(str),
+                        e, _strings(res, strings, "estimand_status",
+                                    {"condition": ci, "population": p},
+                                    ("condition", "population", "model")),
                         res["scalar_truth"].isel(condition=ci, population=p).values,
                         ctruth, stored_ids)
                 struth = (res["scalar_truth"].isel(condition=ci, population=p)
@@ -498,10 +521,11 @@ def results_blocks(res: xr.Dataset, block: int = 1000, claims: Any = None) -> It
                 sl = {"condition": ci, "population": p, "replication": slice(a, a + block)}
                 est = res["estimates"].isel(sl).transpose(
                     "design", "model_term", "statistic", "replication").values
-                rs = res["rep_status"].isel(sl).transpose("design", "replication").values
-                rs = rs.astype(str)
-                ms = res["model_status"].isel(sl).transpose(
-                    "design", "model", "replication").values.astype(str)
+                rs = _strings(res, strings, "rep_status", sl,
+                              ("condition", "population", "design", "replication"))
+                ms = _strings(res, strings, "model_status", sl,
+                              ("condition", "population", "design", "replication", "model"))
+                ms = np.moveaxis(ms, -1, 1)  # (design, model, replication)
                 if claims is not None:
                     sc = res["scalars"].isel(sl).transpose("design", "replication",
                                                            "scalar").values
@@ -531,7 +555,14 @@ def diagnose_results(path: str | Path | xr.Dataset, block: int = 1000,
     from sim_refugee.io import NETCDF_ENGINE
 
     own = not isinstance(path, xr.Dataset)
-    res = xr.open_dataset(path, engine=NETCDF_ENGINE) if own else path
+    strings = None
+    if own and NETCDF_ENGINE == "h5netcdf":
+        import h5netcdf
+
+        strings = h5netcdf.File(path, "r", decode_vlen_strings=True)
+        res = xr.open_dataset(path, engine=NETCDF_ENGINE, drop_variables=list(STRING_VARS))
+    else:
+        res = xr.open_dataset(path, engine=NETCDF_ENGINE) if own else path
     try:
         lab = labels_of(res)
         if claims is not None and claims.fn is not None:
@@ -539,12 +570,14 @@ def diagnose_results(path: str | Path | xr.Dataset, block: int = 1000,
         sd = StreamDiagnosis(lab)
         sd._scalar_names = nonprob_names(res)
         for b in results_blocks(res, block, claims if claims is not None and claims.fn
-                                else None):
+                                else None, strings):
             sd.add(b)
         return sd.finalize()
     finally:
         if own:
             res.close()
+        if strings is not None:
+            strings.close()
 
 
 def max_mcse(diag: xr.Dataset, measures: list[str]) -> float:

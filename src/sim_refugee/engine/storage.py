@@ -391,7 +391,10 @@ def results_path(out: str | Path) -> tuple[Path, dict[str, list[str]], str]:
         collect(out)
     if not path.exists():
         raise UserInputError(f"no results at {str(path)!r}", key=str(path))
-    with xr.open_dataset(path, engine=ENGINE) as ds:
+    from sim_refugee.diagnosis.stream import STRING_VARS
+
+    # without the string variables: xarray would decode them whole on opening
+    with xr.open_dataset(path, engine=ENGINE, drop_variables=list(STRING_VARS)) as ds:
         lab = {k: [str(x) for x in ds[k].values] for k in
                ("model_term", "statistic", "model", "scalar") if k in ds.coords}
         unit = str(ds.attrs.get("unit", ""))
