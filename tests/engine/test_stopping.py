@@ -41,3 +41,31 @@ def test_sequential_stopping(toy, tmp_path) -> None:
     # the capped condition is still above target (else it would have stopped)
     assert condition_max_mcse(res.sel(condition="c000"), ["bias"]) > 0.03
     assert np.isfinite(res["estimates"].sel(condition="c000")).all()
+
+
+def test_stopping_rounds_read_each_chunk_once(toy, tmp_path, monkeypatch) -> None:
+    """Incremental: a round folds in only its own chunks (no re-collect, no re-read)."""
+    from collections import Counter
+
+    from sim_refugee.engine import storage, stream_blocks
+
+    reads: Counter = Counter()
+    real = stream_blocks.read_chunk
+
+    def counting(path):
+        reads[path.name] += 1
+        return real(path)
+
+    monkeypatch.setattr(stream_blocks, "read_chunk", counting)
+    collects = Counter()
+    real_collect = storage.collect
+    monkeypatch.setattr("sim_refugee.engine.run.collect",
+                        lambda out, **kw: collects.update(["c"]) or real_collect(out, **kw))
+    cfg = toy(reps=10, chunk=10, n="[50, 400]", designs=("srs",), extra=STOP)
+    summary = run_experiment(load_experiment(cfg), tmp_path / "out", progress=False)
+    rep_reads = {k: v for k, v in reads.items() if not k.startswith("estimand")}
+    assert len(rep_reads) == sum(summary["replications_done"].values()) // 10
+    # each chunk once (the first also labels the running diagnosis)
+    assert sorted(rep_reads.values())[:-1] == [1] * (len(rep_reads) - 1)
+    assert max(rep_reads.values()) <= 2
+    assert collects["c"] == 1  # only the final collect

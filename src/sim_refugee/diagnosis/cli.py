@@ -7,9 +7,10 @@ from pathlib import Path
 
 
 def _diagnose(args: argparse.Namespace) -> int:
-    from sim_refugee.diagnosis.measures import diagnose
     from sim_refugee.diagnosis.output import write_diagnosis
-    from sim_refugee.engine.storage import open_results
+    from sim_refugee.diagnosis.stream import diagnose_results
+    from sim_refugee.engine.claims_eval import ClaimEvaluator
+    from sim_refugee.engine.storage import results_path
     from sim_refugee.errors import UserInputError
     from sim_refugee.validation import check_output
 
@@ -18,8 +19,15 @@ def _diagnose(args: argparse.Namespace) -> int:
         raise UserInputError(f"run folder {str(d)!r} does not exist", key="DIR")
     if args.out:
         check_output(args.out, "--out", kind="dir")
-    res = open_results(d)
-    diag = diagnose(res)
+    path, lab, unit = results_path(d)  # collected first if needed (checksums checked)
+    # streaming: one block of replications in memory at a time; the claims are evaluated
+    # now, from the stored estimates, with the current claim registry
+    from sim_refugee.engine.units import UNIT_NAMES
+    from sim_refugee.validation import MAX_COUNT, check_int
+
+    block = check_int(args.block, "--block", 1, MAX_COUNT)
+    evaluator = ClaimEvaluator(unit, lab) if unit in UNIT_NAMES else None
+    diag = diagnose_results(path, block=block, claims=evaluator)
     out = args.out or (d if d.is_dir() else d.parent)
     paths = write_diagnosis(diag, out)
     if d.is_dir():  # an ensemble run: claims and coverage across its worlds
@@ -40,4 +48,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("dir", metavar="DIR", help="run folder (from `run`) or results.nc")
     p.add_argument("--out", default=None, help="folder for the outputs (default: DIR)")
+    p.add_argument("--block", type=int, default=2000,
+                   help="replications read at a time (memory, not results)")
     p.set_defaults(func=_diagnose)

@@ -197,10 +197,17 @@ def diagnose(res: xr.Dataset) -> xr.Dataset:
         "measure": list(TERM_MEASURES),
         "basis": list(BASES),
     }
+    value, mcse = np.stack(vals, -1), np.stack(mcs, -1)
+    from sim_refugee.diagnosis.diagnosands import custom_measures, name_coords
+
+    extra = custom_measures(x, use, BASES)  # user-defined diagnosands (the registry)
+    if extra is not None:
+        coords["measure"] = [*TERM_MEASURES, *extra[0]]
+        value = np.concatenate([value, extra[1]], axis=-2)
+        mcse = np.concatenate([mcse, extra[2]], axis=-2)
     dims = ("condition", "design", "model_term", "measure", "basis")
-    out = xr.Dataset(
-        {"value": (dims, np.stack(vals, -1)), "mcse": (dims, np.stack(mcs, -1))}, coords=coords
-    )
+    out = xr.Dataset({"value": (dims, value), "mcse": (dims, mcse)}, coords=coords)
+    out = out.assign_coords(name_coords(list(coords["measure"])))
     out = out.assign_coords(
         model_of_term=("model_term", res["model_of_term"].values),
         term=("model_term", res["term"].values),

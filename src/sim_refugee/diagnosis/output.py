@@ -9,10 +9,23 @@ import pandas as pd
 import xarray as xr
 
 from sim_refugee.diagnosis.nonprob_mc import nonprob_markdown, nonprob_tidy
-from sim_refugee.io import NETCDF_ENGINE, atomic_path, atomic_write_text
+from sim_refugee.io import NETCDF_ENGINE as ENGINE
+from sim_refugee.io import atomic_path, atomic_write_text
 
 MD_MEASURES = ("n_sim", "estimand", "bias", "rel_bias", "emp_se", "se_ratio", "rmse",
                "coverage", "power", "type_s", "failure_rate")
+
+
+def md_measures(diag: xr.Dataset) -> tuple[list[str], list[str]]:
+    """The term measures of the Markdown tables and their column names: from the
+    diagnosand registry's names stored with the diagnosis (``diagnosands``), else the
+    built-in ``MD_MEASURES``."""
+    if "measure_in_markdown" not in diag.coords:
+        return list(MD_MEASURES), list(MD_MEASURES)
+    keep = [bool(x) for x in diag["measure_in_markdown"].values]
+    ms = [str(m) for m, k in zip(diag["measure"].values, keep, strict=True) if k]
+    names = [str(n) for n, k in zip(diag["measure_md_name"].values, keep, strict=True) if k]
+    return ms, names
 
 
 def tidy(diag: xr.Dataset) -> pd.DataFrame:
@@ -63,14 +76,15 @@ def markdown(diag: xr.Dataset) -> str:
     for ci, c in enumerate(conds):
         lab = str(diag["condition_label"].values[ci]) if "condition_label" in diag.coords else ""
         lines += [f"## Condition {c}: {lab}", ""]
+        md_ms, md_names = md_measures(diag)
         for des in diag["design"].values:
             lines += [f"### Design {des}", "",
-                      "| term | " + " | ".join(MD_MEASURES) + " |",
-                      "|---" * (len(MD_MEASURES) + 1) + "|"]
+                      "| term | " + " | ".join(md_names) + " |",
+                      "|---" * (len(md_ms) + 1) + "|"]
             sub = diag.sel(condition=c, design=des, basis="successes")
             for mt in diag["model_term"].values:
                 cells = [_fmt(float(sub["value"].sel(model_term=mt, measure=m)),
-                              float(sub["mcse"].sel(model_term=mt, measure=m))) for m in MD_MEASURES]
+                              float(sub["mcse"].sel(model_term=mt, measure=m))) for m in md_ms]
                 lines.append(f"| {mt} | " + " | ".join(cells) + " |")
             lines.append("")
         if "claim_value" in diag:

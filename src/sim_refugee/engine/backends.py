@@ -100,7 +100,12 @@ class LokyBackend:
             yield from par(delayed(_pair)(s, self.threads, dest) for s in specs)
 
     def close(self) -> None:
-        pass
+        """Stop loky's reusable workers now (they would idle for minutes; after an
+        interrupt they would keep computing the tasks they hold)."""
+        from joblib.externals.loky import get_reusable_executor
+
+        with contextlib.suppress(Exception):
+            get_reusable_executor().shutdown(wait=True, kill_workers=True)
 
 
 class DaskBackend:

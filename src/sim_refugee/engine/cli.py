@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +41,25 @@ def backend_from_args(file_backend: BackendSection, args: argparse.Namespace) ->
     return backend
 
 
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler's cancel, ``kill``) raises KeyboardInterrupt, so the run's
+    cleanup (workers shut down, lock released) happens as on Ctrl-C."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def _run(args: argparse.Namespace) -> int:
     from sim_refugee.engine.config import load_experiment
     from sim_refugee.engine.run import run_experiment
@@ -44,8 +67,15 @@ def _run(args: argparse.Namespace) -> int:
     exp = load_experiment(args.config)
     backend = backend_from_args(exp.file.backend, args)
     out = Path(args.out) if args.out else Path("runs") / exp.file.experiment.name
-    summary = run_experiment(exp, out, backend=backend, resume=args.resume,
-                             progress=False if args.no_progress else None)
+    with _sigterm_as_interrupt():
+        try:
+            summary = run_experiment(exp, out, backend=backend, resume=args.resume,
+                                     progress=False if args.no_progress else None,
+                                     recompute_stale=args.recompute_stale)
+        except KeyboardInterrupt:
+            print(f"interrupted; workers stopped. Continue with --resume --out {out}",
+                  file=sys.stderr)
+            return 130
     print(
         f"{summary['computed_reps']} replications computed, {summary['skipped_reps']} resumed, "
         f"{summary['seconds']:.1f} s ({summary['reps_per_second']:.2f} reps/s); "
@@ -60,8 +90,17 @@ def _collect(args: argparse.Namespace) -> int:
 
     if not Path(args.dir).is_dir():
         raise UserInputError(f"run folder {args.dir!r} does not exist", key="DIR")
-    print(collect(args.dir, allow_partial=args.allow_partial))
+    from sim_refugee.engine.integrity import folder_lock
+
+    with folder_lock(Path(args.dir)):  # not while a run is writing into it
+        print(collect(args.dir, allow_partial=args.allow_partial))
     return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from sim_refugee.engine.rerun import _cli
+
+    return _cli(args)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,6 +115,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="worker processes (loky, dask)")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (implies dask)")
     p.add_argument("--resume", action="store_true", help="continue a run in --out")
+    p.add_argument("--recompute-stale", action="store_true",
+                   help="with --resume: recompute chunks computed with another layout or code "
+                   "version (else such a resume is refused)")
     p.add_argument("--out", default=None, help="output folder (default runs/<name>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
@@ -88,3 +130,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--allow-partial", action="store_true",
                    help="collect even if some replications are missing")
     c.set_defaults(func=_collect)
+
+    r = subparsers.add_parser(
+        "rerun", help="recompute one stored replication and compare it bit for bit",
+        description="Recompute replication KEY of a run (every design, or --design) from "
+        "its keyed seed, print its fit statuses and messages, and compare it bit for bit "
+        "with the stored chunk. Exit 0 if identical, 1 if not.")
+    r.add_argument("dir", metavar="OUT", help="run folder")
+    r.add_argument("--key", required=True, help="sample/<population>/<replication>")
+    r.add_argument("--design", default=None, help="design label (default: every design)")
+    r.add_argument("--condition", default=None,
+                   help="condition key, e.g. c000 (default: every condition)")
+    r.set_defaults(func=_rerun)

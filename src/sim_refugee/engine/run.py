@@ -18,16 +18,17 @@ from typing import Any
 
 from sim_refugee.engine.backends import make_backend
 from sim_refugee.engine.config import BackendSection, Experiment, stable_hash
+from sim_refugee.engine.integrity import clean_temp_files, folder_lock
 from sim_refugee.engine.storage import (
+    check_chunk,
     chunk_dir,
     collect,
     package_versions,
     read_manifest,
-    verify_chunk,
     write_chunk,
     write_manifest,
 )
-from sim_refugee.engine.tasks import TaskSpec
+from sim_refugee.engine.tasks import TaskSpec, spec_layout_hash
 from sim_refugee.errors import UserInputError
 from sim_refugee.validation import check_output, inside
 
@@ -92,6 +93,8 @@ def _manifest(exp: Experiment, done: dict[int, int], status: str) -> dict[str, A
 
 def _check_out(exp: Experiment, out: Path, resume: bool) -> None:
     check_output(out, "--out", kind="dir")  # not a file, not under a file, writable
+    from sim_refugee.engine.integrity import LOCK_NAME
+
     man_path = out / "manifest.json"
     if man_path.exists():
         if not resume:
@@ -113,7 +116,7 @@ def _check_out(exp: Experiment, out: Path, resume: bool) -> None:
                 f"({man.get('chunk_size')})",
                 key="experiment.chunk_size",
             )
-    elif out.exists() and any(out.iterdir()) and not resume:
+    elif out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()) and not resume:
         raise UserInputError(f"output folder {str(out)!r} is not empty", key="--out")
 
 
@@ -124,11 +127,33 @@ def run_experiment(
     resume: bool = False,
     progress: bool | None = None,
     collect_results: bool = True,
+    recompute_stale: bool = False,
 ) -> dict[str, Any]:
-    """Run ``exp`` into folder ``out``; returns a summary (counts, seconds, reps/s)."""
+    """Run ``exp`` into folder ``out``; returns a summary (counts, seconds, reps/s).
+
+    The folder is locked for the whole run (a concurrent second run is refused) and
+    temp files of an interrupted run are removed first. ``recompute_stale``: on resume,
+    recompute chunks whose provenance differs (else the resume is refused, naming it).
+    """
+    out = Path(out)
+    check_output(out, "--out", kind="dir")
+    created = not out.exists()
+    try:
+        with folder_lock(out, log=print if progress is not False else None):
+            clean_temp_files(out)
+            return _run_locked(exp, out, backend, resume, progress, collect_results,
+                               recompute_stale, created)
+    finally:  # a fresh folder refused or emptied by a failure is not left behind
+        if created and out.is_dir() and not any(out.iterdir()):
+            with contextlib.suppress(OSError):
+                out.rmdir()
+
+
+def _run_locked(exp: Experiment, out: Path, backend: BackendSection | None, resume: bool,
+                progress: bool | None, collect_results: bool, recompute_stale: bool,
+                created: bool) -> dict[str, Any]:
     from tqdm.auto import tqdm
 
-    out = Path(out)
     _check_out(exp, out, resume)
     f = exp.file
     section = backend or f.backend
@@ -137,7 +162,6 @@ def run_experiment(
     summary = {"computed_reps": 0, "skipped_reps": 0, "recomputed_chunks": 0, "seconds": 0.0}
     t_start = time.perf_counter()
     fresh = not (out / "manifest.json").exists()
-    created = not out.exists()
     try:
         try:
             write_manifest(out, _manifest(exp, done, "running"))
@@ -153,9 +177,15 @@ def run_experiment(
             else:
                 write_points(exp, out)
         ranges = {c.index: (0, f.experiment.replications) for c in exp.conditions}
+        stream = None
         while ranges:
-            _run_round(exp, out, be, make_tasks(exp, ranges), summary, progress, tqdm)
-            ranges = _next_round(exp, out, done) if f.stopping else {}
+            specs = make_tasks(exp, ranges)
+            _run_round(exp, out, be, specs, summary, progress, tqdm, recompute_stale)
+            if f.stopping:
+                stream = stream or _new_stream(exp, out, specs)
+                ranges = _next_round(exp, out, done, specs, stream)
+            else:
+                ranges = {}
             write_manifest(out, _manifest(exp, done, "running"))
     except UserInputError:
         # Bad input found only while running (e.g. a world that cannot be calibrated):
@@ -163,7 +193,7 @@ def run_experiment(
         if fresh and not resume:
             _remove_run(out, created)
         raise
-    finally:
+    finally:  # also on KeyboardInterrupt / SIGTERM: no worker outlives the run
         with contextlib.suppress(Exception):
             be.close()
     summary["seconds"] = time.perf_counter() - t_start
@@ -187,19 +217,40 @@ def _remove_run(out: Path, created: bool) -> None:
             (out / name).unlink(missing_ok=True)
 
 
-def _run_round(exp, out, be, specs, summary, progress, tqdm) -> None:  # noqa: ANN001
+def _run_round(exp, out, be, specs, summary, progress, tqdm,  # noqa: ANN001
+               recompute_stale: bool = False) -> None:
     for spec in specs:  # every file this round writes stays inside --out, checked up front
         inside(chunk_dir(out), spec.filename, key="--out")
-    todo = []
+    todo, stale = [], []
+    layouts: dict[tuple[str, str], str] = {}
     for spec in specs:
         path = chunk_dir(out) / spec.filename
         if path.exists():
-            if verify_chunk(path, spec):
+            key = (spec.unit, spec.world_hash + stable_hash(spec.unit_params))
+            if key not in layouts:
+                layouts[key] = spec_layout_hash(spec)
+            status, why = check_chunk(path, spec, layouts[key])
+            if status == "ok":
                 summary["skipped_reps"] += spec.n_reps
                 continue
-            path.unlink()
+            if status == "stale" and not recompute_stale:
+                stale.append((spec.filename, why))
+                continue
             summary["recomputed_chunks"] += 1
+            summary.setdefault("recomputed", []).append(f"{spec.filename}: {why}")
         todo.append(spec)
+    if stale:
+        reasons = sorted({w for _, w in stale})
+        raise UserInputError(
+            f"output folder {str(out)!r} holds {len(stale)} chunk(s) computed differently "
+            f"from what this run would compute (e.g. {stale[0][0]}): {'; '.join(reasons)}. "
+            "Resume into a new --out, or pass --recompute-stale to recompute those chunks",
+            key="--out",
+        )
+    for spec in todo:  # a corrupt or stale file and its checksum go before recomputing
+        for p in (chunk_dir(out) / spec.filename,
+                  chunk_dir(out) / (spec.filename + ".sha256")):
+            p.unlink(missing_ok=True)
     total = sum(s.n_reps for s in todo)
     bar = tqdm(total=total, unit="rep", desc=exp.file.experiment.name, disable=progress is False
                if progress is not None else None, smoothing=0.1)
@@ -213,20 +264,32 @@ def _run_round(exp, out, be, specs, summary, progress, tqdm) -> None:  # noqa: A
         bar.close()
 
 
-def _next_round(exp: Experiment, out: Path, done: dict[int, int]) -> dict[int, tuple[int, int]]:
-    """Conditions whose monitored MCSEs are still above target get another batch."""
-    from sim_refugee.diagnosis.measures import condition_max_mcse
-    from sim_refugee.engine.storage import open_results
+def _new_stream(exp: Experiment, out: Path, specs: list[TaskSpec]) -> tuple:
+    from sim_refugee.engine.stream_blocks import new_stream
+
+    return new_stream(exp, out, next(s for s in specs if s.kind == "reps"))
+
+
+def _next_round(exp: Experiment, out: Path, done: dict[int, int], specs: list[TaskSpec],
+                stream: tuple) -> dict[int, tuple[int, int]]:
+    """Conditions whose monitored MCSEs are still above target get another batch.
+
+    Incremental: only this round's chunks are read and folded into the running
+    diagnosis (``stream``); earlier rounds are not re-collected or re-diagnosed."""
+    from sim_refugee.diagnosis.stream import max_mcse
+    from sim_refugee.engine.stream_blocks import chunk_blocks
 
     st = exp.file.stopping
     assert st is not None
-    write_manifest(out, _manifest(exp, done, "running"))
-    collect(out)
-    res = open_results(out / "results.nc")
+    acc, ev = stream
+    for block in chunk_blocks(exp, out, specs, ev):
+        acc.add(block)
     batch = st.batch or exp.file.experiment.replications
     ranges = {}
     for cond in exp.conditions:
-        worst = condition_max_mcse(res.sel(condition=cond.key), st.measures)
+        if cond.index not in {s.cond_index for s in specs}:
+            continue  # stopped in an earlier round
+        worst = max_mcse(acc.finalize([cond.index]), st.measures)
         r = done[cond.index]
         if worst > st.target_mcse and r < st.max_replications:
             hi = min(st.max_replications, r + batch)

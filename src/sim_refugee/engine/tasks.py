@@ -189,9 +189,13 @@ def _coords(layout: Layout) -> dict[str, Any]:
     }
 
 
-def _attrs(spec: TaskSpec) -> dict[str, Any]:
+def _attrs(spec: TaskSpec, layout: Layout) -> dict[str, Any]:
+    from sim_refugee.engine.integrity import code_version, layout_hash
+
     return {
         "config_hash": spec.config_hash,
+        "layout_hash": layout_hash(layout.labels, STATISTICS, layout.scalars),
+        "code_version": code_version(),
         "root_seed": spec.root_seed,
         "condition": spec.cond_index,
         "population": spec.pop_index,
@@ -225,7 +229,7 @@ def chunk_dataset(spec: TaskSpec, layout: Layout, records: list[Record]) -> xr.D
             "rep_message": ("replication", np.array([r.message for r in records], dtype=str)),
         },
         coords={"replication": reps, "stage": list(STAGES), **_coords(layout)},
-        attrs=_attrs(spec),
+        attrs=_attrs(spec, layout),
     )
     return ds
 
@@ -242,5 +246,14 @@ def estimand_dataset(spec: TaskSpec, layout: Layout, rec: Record) -> xr.Dataset:
             "estimand_message": ((), rec.message),
         },
         coords={"stage": list(STAGES), **_coords(layout)},
-        attrs=_attrs(spec),
+        attrs=_attrs(spec, layout),
     )
+
+
+def spec_layout_hash(spec: TaskSpec) -> str:
+    """The layout hash a chunk of ``spec`` gets when computed with this code."""
+    from sim_refugee.engine.integrity import layout_hash
+
+    unit = get_unit(spec.unit)
+    layout = unit.layout(unit.validate_world(spec.world), unit.validate_params(spec.unit_params))
+    return layout_hash(layout.labels, STATISTICS, layout.scalars)

@@ -132,6 +132,42 @@ class PaperSuiteUnit:
             scalars=tuple(lay.scalars) + nonprob_scalar_names(),
         )
 
+    def claim_ids(self) -> tuple[str, ...]:
+        from sim_refugee.claims import CLAIM_IDS
+
+        return tuple(CLAIM_IDS)
+
+    def claims_from_arrays(self, lab: dict[str, list[str]], est: np.ndarray,
+                           model_status: np.ndarray, scalars: np.ndarray, truth: bool = False
+                           ) -> np.ndarray | None:
+        """Every current claim on stored sample records (``engine.claims_eval``): the
+        predicates read estimates, p-values, model statuses and scalars, all stored. The
+        census fit's claims are judged at ``truth_n_ref`` observations, which needs each
+        fit's N and the tests' statistics (not stored): None, the stored truth is used."""
+        if truth:
+            return None
+        from types import SimpleNamespace
+
+        from sim_refugee.claims import evaluate_claims
+
+        ids = lab["claim"]
+        mt = [x.split(":", 1) for x in lab["model_term"]]
+        models = np.array([m for m, _ in mt], dtype=object)
+        terms = np.array([t for _, t in mt], dtype=object)
+        pos = {m: i for i, m in enumerate(lab["model"])}
+        idx = np.array([pos[m] for m in models])
+        sc_index = pd.Index(lab["scalar"])
+        ie, ip = lab["statistic"].index("estimate"), lab["statistic"].index("pvalue")
+        out = np.full((len(est), len(ids)), np.nan)
+        for r in range(len(est)):
+            frame = pd.DataFrame({"model": models, "term": terms, "estimate": est[r, :, ie],
+                                  "pvalue": est[r, :, ip],
+                                  "status": np.asarray(model_status[r], dtype=object)[idx]})
+            res = SimpleNamespace(estimates=frame, scalars=pd.Series(scalars[r], index=sc_index))
+            cl = evaluate_claims(res).reindex(ids)
+            out[r] = cl.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        return out
+
     def build_population(self, world: Any, params: Any, seq: np.random.SeedSequence) -> Any:
         from sim_refugee.world import build_population
 

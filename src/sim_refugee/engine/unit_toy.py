@@ -53,11 +53,30 @@ class BiasedParams(_Strict):
 
 
 _DESIGNS: dict[str, type[_Strict]] = {"srs": SrsParams, "srs_wr": SrsParams, "biased": BiasedParams}
-_LAYOUT = Layout(
-    model_terms=(("mean", "y"), ("mean", "b"), ("ols", "b")),
-    claims=("y_mean_positive", "b_raises_y"),
-    scalars=("share_b", "n_unique"),
-)
+_TERMS = (("mean", "y"), ("mean", "b"), ("ols", "b"))
+_SCALARS = ("share_b", "n_unique")
+
+
+def _y_pos(est: np.ndarray) -> float:
+    return float(est[0, 0] > 0)
+
+
+def _b_raises(est: np.ndarray) -> float:
+    slope, _, p = est[2]
+    return np.nan if np.isnan(slope) else float(slope > 0 and p < 0.05)
+
+
+def _b_raises_truth(est: np.ndarray) -> float:
+    return float(est[2, 0] > 0)
+
+
+#: The toy's claims: id -> (on a sample's estimates, on the census fit's). Evaluated by
+#: the worker (kept as a check) and again from the stored estimates when collecting, so
+#: a claim added here applies to runs made before it (tests add one).
+CLAIMS: dict[str, tuple] = {
+    "y_mean_positive": (_y_pos, _y_pos),
+    "b_raises_y": (_b_raises, _b_raises_truth),
+}
 
 
 def _wald(est: float, se: float) -> tuple[float, float, float]:
@@ -110,7 +129,24 @@ class ToyUnit:
         return world.size
 
     def layout(self, world: ToyWorld, params: ToyParams) -> Layout:
-        return _LAYOUT
+        return Layout(model_terms=_TERMS, claims=tuple(CLAIMS), scalars=_SCALARS)
+
+    def claim_ids(self) -> tuple[str, ...]:
+        return tuple(CLAIMS)
+
+    def claims_from_arrays(self, lab: dict[str, list[str]], est: np.ndarray,
+                           model_status: Any, scalars: Any, truth: bool = False
+                           ) -> np.ndarray | None:
+        """Claims (rows: records) from stored estimates (``engine.claims_eval``)."""
+        if lab["model_term"] != [f"{m}:{t}" for m, t in _TERMS]:
+            return None
+        k = 1 if truth else 0
+        ids = lab["claim"]
+        out = np.full((len(est), len(ids)), np.nan)
+        for j, c in enumerate(ids):
+            if c in CLAIMS:
+                out[:, j] = [CLAIMS[c][k](e) for e in est]
+        return out
 
     def build_population(
         self, world: ToyWorld, params: ToyParams, seq: np.random.SeedSequence
@@ -171,10 +207,7 @@ class ToyUnit:
 
     @staticmethod
     def _claims(est: np.ndarray) -> np.ndarray:
-        y_pos = float(est[0, 0] > 0)
-        slope, _, p = est[2]
-        b_raises = np.nan if np.isnan(slope) else float(slope > 0 and p < 0.05)
-        return np.array([y_pos, b_raises])
+        return np.array([f(est) for f, _ in CLAIMS.values()])
 
     def estimand(self, pop: pd.DataFrame, world: ToyWorld, params: ToyParams) -> Record:
         y = pop["y"].to_numpy()
@@ -183,7 +216,7 @@ class ToyUnit:
         est[:, 1:] = np.nan
         slope_true = est[2, 0]
         est[2, 2] = 0.0 if slope_true != 0 else 1.0
-        claims = np.array([float(est[0, 0] > 0), float(slope_true > 0)])
+        claims = np.array([t(est) for _, t in CLAIMS.values()])
         assert est.shape[1] == len(STATISTICS)
         return Record(
             estimates=est,

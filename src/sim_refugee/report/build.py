@@ -41,6 +41,21 @@ MAX_DOT_DESIGNS = 6
 DETAIL_MEASURES = ("estimand", "bias", "emp_se", "se_ratio", "rmse", "coverage", "power")
 
 
+def detail_measures(diag: Any) -> tuple[list[str], list[str]]:
+    """Term measures of the detail tables and their names: the built-in
+    ``DETAIL_MEASURES`` plus every user-defined diagnosand marked for the report, named
+    as the diagnosand registry says (the names are stored with the diagnosis)."""
+    if "measure_in_report" not in diag.coords:
+        return list(DETAIL_MEASURES), list(DETAIL_MEASURES)
+    from sim_refugee.diagnosis.measures import TERM_MEASURES
+
+    names = dict(zip([str(m) for m in diag["measure"].values],
+                     [str(n) for n in diag["measure_report_name"].values], strict=True))
+    flags = dict(zip(names, [bool(x) for x in diag["measure_in_report"].values], strict=True))
+    ms = list(DETAIL_MEASURES) + [m for m in names if m not in TERM_MEASURES and flags[m]]
+    return ms, [names.get(m, m) for m in ms]
+
+
 def fmt(v: float, m: float | None = None, digits: int = 3) -> str:
     """``value (MCSE)`` with a fixed number of decimals; 'NA' for a missing value."""
     if v is None or not np.isfinite(v):
@@ -266,8 +281,8 @@ class _Report:
                     out[_series_key(des, lab, len(self.designs))] = (x[idx], v, m)
             return out
 
-        if self.has_claims:
-            claims = [c for c in KEY_CLAIMS if c in d["claim"].values]
+        claims = [c for c in KEY_CLAIMS if c in d["claim"].values] if self.has_claims else []
+        if claims:  # a unit without the paper's key claims (the toy) has no such figure
             panels = {}
             for k in claims:
                 def get(di, des, idx, k=k):
@@ -316,6 +331,7 @@ class _Report:
 
     def detail_tables(self) -> None:
         d = self.run.diag
+        detail_ms, detail_names = detail_measures(d)
         self.lines += ["## Tables: focus terms by condition and design", ""]
         for ci, c in enumerate(self.conds):
             for des in self.designs:
@@ -326,9 +342,9 @@ class _Report:
                     rows.append([t, *[fmt(float(s["value"].sel(measure=m)),
                                           None if m == "estimand" else
                                           float(s["mcse"].sel(measure=m)))
-                                      for m in DETAIL_MEASURES]])
+                                      for m in detail_ms]])
                 self.lines += [f"### {self.labels[ci]} / {des}", ""]
-                self.lines += _table(["term", *DETAIL_MEASURES], rows)
+                self.lines += _table(["term", *detail_names], rows)
         if self.has_claims:
             self.lines += ["## Tables: every claim", "",
                            "Cells: reproduction rate over all replications (MCSE); `truth` "
