@@ -29,7 +29,11 @@ def _plan(args: argparse.Namespace) -> int:
         print(f"{c.design} / {c.scenario} / {c.cfg.targets[t].label}: {res.status} {val} "
               f"({res.replications} replications)", file=sys.stderr, flush=True)
 
-    run = run_plan(cfg, backend, on_done=done)
+    def progress(computed: int, seconds: float) -> None:
+        if args.progress:
+            print(f"  {computed} replications, {seconds:.0f} s", file=sys.stderr, flush=True)
+
+    run = run_plan(cfg, backend, on_done=done, on_round=progress)
     paths = write_outputs(run, out)
     print(f"{run.computed} replications computed in {run.seconds:.1f} s; "
           f"results: {paths['plan.csv']}, report: {paths['report.md']}")
@@ -55,4 +59,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="worker processes (loky, dask)")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (implies dask)")
     p.add_argument("--quiet", action="store_true", help="no line per finished search")
+    p.add_argument("--progress", action="store_true",
+                   help="a line per round of replications (count and time)")
     p.set_defaults(func=_plan)

@@ -100,8 +100,11 @@ def power_targets(cfg: PlanConfig) -> list[int]:
 
 
 def run_plan(cfg: PlanConfig, backend: BackendSection | None = None,
-             on_done: Callable[[int, int, RootResult], None] | None = None) -> PlanRun:
-    """Search, take the worst case, check, over every (design, scenario); nothing written."""
+             on_done: Callable[[int, int, RootResult], None] | None = None,
+             on_round: Callable[[int, float], None] | None = None) -> PlanRun:
+    """Search, take the worst case, check, over every (design, scenario); nothing written.
+    ``on_done(cell, target, result)`` as each search ends; ``on_round(replications
+    computed, seconds)`` after each round of requests."""
     base = cfg.cells[0].cfg
     section = backend or base.experiment.file.backend
     t0 = time.perf_counter()
@@ -110,11 +113,13 @@ def run_plan(cfg: PlanConfig, backend: BackendSection | None = None,
     ptargets = power_targets(cfg)
     try:
         evs: dict[int, ProbeEvaluator] = {}
+        census: dict[str, Any] = {}  # one census fit per world, shared by the cells
         for i in unique:
             c = cfg.cells[i].cfg
             evs[i] = ProbeEvaluator(c, be, [(0, t) for t in range(len(c.targets))],
                                     stream=STREAM,
-                                    stream_key=lambda k, s=c.space: int(round(s.value(k))))
+                                    stream_key=lambda k, s=c.space: int(round(s.value(k))),
+                                    estimands=census)
         pairs = [(i, t) for i in unique for t in ptargets]
         searches = [RootSearch(cfg.cells[i].cfg.space, cfg.cells[i].cfg.targets[t].threshold,
                                cfg.cells[i].cfg.solver) for i, t in pairs]
@@ -126,6 +131,8 @@ def run_plan(cfg: PlanConfig, backend: BackendSection | None = None,
                 if mine:
                     res = evs[i]([(pairs[j][1], req) for j, req in mine])
                     out.update({j: r for (j, _), r in zip(mine, res, strict=True)})
+            if on_round is not None:
+                on_round(sum(e.computed for e in evs.values()), time.perf_counter() - t0)
             return [out[j] for j, _ in items]
 
         def done(j: int, res: RootResult) -> None:

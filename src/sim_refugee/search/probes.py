@@ -36,15 +36,16 @@ class ProbeEvaluator:
     point as one batch of engine tasks, keeps each point's outcomes for all targets."""
 
     def __init__(self, cfg: Any, backend: Any, searches: list[tuple[int, int]],
-                 stream: str = "tipping", stream_key: Callable[[int], int] | None = None
-                 ) -> None:
+                 stream: str = "tipping", stream_key: Callable[[int], int] | None = None,
+                 estimands: dict[str, xr.Dataset] | None = None) -> None:
         self.cfg = cfg
         self.stream = stream
         self.stream_key = stream_key or (lambda k: k)
         self.backend = backend
         self.searches = searches  # search index -> (row, target index)
         self.points: dict[tuple[int, int], _Point] = {}
-        self.estimands: dict[str, xr.Dataset] = {}
+        # census fits by world hash; may be shared by evaluators of one world (the planner)
+        self.estimands: dict[str, xr.Dataset] = {} if estimands is None else estimands
         self.computed = 0
         self.rounds = 0
         self.need_theta = any(t.kind == "coverage" for t in cfg.targets)
