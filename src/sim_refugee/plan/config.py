@@ -64,6 +64,7 @@ class PlanSection(StrictModel):
     costs: dict[str, CostModel] = Field(default_factory=dict)
     scenarios: list[Scenario] = Field(default_factory=list, max_length=MAX_SCENARIOS)
     check_replications: int | None = Field(default=None, ge=2, le=1_000_000)
+    conservative: bool = True
     solver: SolverSettings = Field(default_factory=SolverSettings)
 
 

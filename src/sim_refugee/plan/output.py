@@ -11,7 +11,8 @@ plan.csv has three kinds of rows (column ``row``):
 * ``check``: one per (design, scenario, target) at the design's planned value (its worst
   case over scenarios): ``achieved`` is the power (claim/term) or the coverage, with its
   MCSE and the ``check_replications`` used; ``status`` ``meets``/``fails``;
-* ``design``: one per design (scenario ``worst``): planned value, its cost, the worst
+* ``design``: one per design (scenario ``worst``): planned value (with ``plan.conservative``,
+  the default, the largest upper CI end of the roots), its cost, the worst
   achieved power over scenarios and targets, ``status`` ``feasible``/``infeasible``, and
   ``chosen`` for the cheapest feasible design.
 """
@@ -117,6 +118,12 @@ def _fmt(x: float, spec: str = ".0f") -> str:
     return format(x, spec) if isinstance(x, (int, float)) and math.isfinite(x) else "-"
 
 
+def _describe(t: Any, cfg: Any) -> str:
+    if t.kind == "coverage":
+        return f"coverage of {t.ref} at least {1 - t.threshold:g}"
+    return t.description
+
+
 def report_md(run: PlanRun, frame: pd.DataFrame) -> str:
     """report.md: the answer, the table per design, the searches, the cost assumptions."""
     cfg = run.cfg
@@ -125,7 +132,7 @@ def report_md(run: PlanRun, frame: pd.DataFrame) -> str:
     chosen = [d for d, s in summary.items() if s["chosen"]]
     targets = cfg.cells[0].cfg.targets
     lines = [f"# Plan: {name}", ""]
-    lines += ["Targets: " + "; ".join(t.description for t in targets) + ".",
+    lines += ["Targets: " + "; ".join(_describe(t, cfg) for t in targets) + ".",
               f"Scenarios: {', '.join(cfg.scenarios)}. The cheapest design whose worst case "
               "over the scenarios meets every target (run.py, docs/PLAN.md).", ""]
     if chosen:
@@ -145,7 +152,12 @@ def report_md(run: PlanRun, frame: pd.DataFrame) -> str:
                      f"{_fmt(s['value'])} | {_fmt(s['cost'], '.1f')} | "
                      f"{_fmt(s['worst_power'], '.3f')} | {_fmt(s['worst_coverage'], '.3f')} | "
                      f"{s['replications']} | {'feasible' if s['feasible'] else 'infeasible'} |")
-    lines += ["", "## Searches (smallest value reaching each power target)", "",
+    how = ("the upper end of each root's 95% CI" if cfg.section.conservative
+           else "each root's estimate")
+    lines += ["", f"Planned value: the largest over scenarios and power targets of {how} "
+              "(column `value` of the design rows in plan.csv). Replications: computed "
+              "for the design (searches and checks; shared points counted once).",
+              "", "## Searches (smallest value reaching each power target)", "",
               "| design | scenario | target | value | 95% CI | share at root (MCSE) | "
               "replications | status |", "|---|---|---|---|---|---|---|---|"]
     for r in frame[frame["row"] == "search"].itertuples():

@@ -9,7 +9,10 @@ target at that value in every scenario; the cheapest design whose worst case pas
    value needed is ceil(root) (the lower end if the share is reached there already; none
    if never within the range). Power is assumed to increase with the parameter.
 2. *Worst case.* A design's planned value is the largest needed over its scenarios and
-   targets: the configuration that reaches every power target in every scenario.
+   targets: the configuration that reaches every power target in every scenario. With
+   ``plan.conservative`` (the default) each target's value is the upper end of its
+   root's confidence interval, so the plan reaches the power with that confidence
+   rather than at the point estimate (which is short of it half the time).
 3. *Check.* At the planned value, ``check_replications`` fresh-keyed replications per
    scenario measure every target: the power of each power target and the coverage of each
    coverage target (the share of 95% intervals covering the census value). Coverage is
@@ -53,15 +56,18 @@ from sim_refugee.search.rootfind import (
 STREAM = "plan"
 
 
-def needed(res: RootResult, lower: int) -> float:
-    """The smallest integer value reaching the target (inf: never in range; NaN: unknown)."""
+def needed(res: RootResult, lower: int, upper_bound: bool = False) -> float:
+    """The smallest integer value reaching the target (inf: never in range; NaN: unknown);
+    ``upper_bound``: the upper end of the root's CI instead (the root itself if the CI is
+    not bounded above)."""
     if res.status == TIPPED_AT_LOWER:
         return float(lower)
     if res.status == NEVER_TIPS:
         return math.inf
     if not math.isfinite(res.value):
         return math.nan
-    return float(max(math.ceil(res.value - 1e-9), lower))
+    v = res.ci_high if upper_bound and math.isfinite(res.ci_high) else res.value
+    return float(max(math.ceil(v - 1e-9), lower))
 
 
 @dataclass
@@ -144,7 +150,7 @@ def run_plan(cfg: PlanConfig, backend: BackendSection | None = None,
         need: dict[int, float] = {}
         for i in unique:
             lower = cfg.ranges[cfg.cells[i].design].lower
-            vals = [needed(found[(i, t)], lower) for t in ptargets]
+            vals = [needed(found[(i, t)], lower, cfg.section.conservative) for t in ptargets]
             need[i] = (math.nan if any(math.isnan(v) for v in vals)
                        else max(vals, default=float(lower)))
         planned: dict[str, float] = {}
@@ -216,9 +222,8 @@ def design_summary(run: PlanRun) -> dict[str, dict[str, Any]]:
         out[d] = dict(value=v, cost=c, feasible=feasible,
                       worst_power=min(pw) if pw else math.nan,
                       worst_coverage=min(cv) if cv else math.nan,
-                      replications=sum(r.replications for (i, _), r in run.searches.items()
-                                       if cfg.cells[i].design == d)
-                      + sum(run.checks[i].m for i in cells if i in run.checks), chosen=False)
+                      replications=sum(run.evaluators[i].computed for i in set(cells)
+                                       if i in run.evaluators), chosen=False)
     ok = [d for d in cfg.designs if out[d]["feasible"]]
     if ok:
         out[min(ok, key=lambda d: (out[d]["cost"], cfg.designs.index(d)))]["chosen"] = True
@@ -235,12 +240,22 @@ def _with_value(dp: dict[str, Any], cfg: PlanConfig, d: str, v: float) -> dict[s
     return out
 
 
+def full_design_params(cfg: PlanConfig, d: str) -> dict[str, Any]:
+    """Design d's parameters with the defaults filled in (n_interviewers...), for the cost."""
+    from sim_refugee.engine.units import get_unit
+
+    c = next(c for c in cfg.cells if c.design == d).cfg
+    unit = get_unit(c.experiment.unit_name)
+    dp = c.condition(0, 0).design_params[d]
+    return unit.validate_design_params(cfg.design_names[d], dp).model_dump()
+
+
 def cost_at(cfg: PlanConfig, d: str, v: float, n: int | None = None) -> float:
     """Cost of design d at value v of its searched parameter (n: the sample size when the
     parameter is not sample.n)."""
     cell = next(c for c in cfg.cells if c.design == d)
     cond = cell.cfg.condition(0, 0)
-    dp = cond.design_params[d]
+    dp = full_design_params(cfg, d)
     if cfg.ranges[d].parameter == "sample.n":
         return cost(cfg.costs[d], int(v), dp)
     return cost(cfg.costs[d], n if n is not None else cond.n, _with_value(dp, cfg, d, v))
