@@ -25,6 +25,7 @@ _SUBCOMMAND_MODULES = (
     "sim_refugee.diagnosis.cli",  # diagnose
     "sim_refugee.report.cli",  # report
     "sim_refugee.tipping.cli",  # tipping
+    "sim_refugee.plan.cli",  # plan
 )
 
 

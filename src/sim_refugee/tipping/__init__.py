@@ -9,7 +9,7 @@ defines what is counted, ``run`` drives the searches on the engine's tasks and b
 ``output`` and ``figure`` write the results. Guide: docs/TIPPING.md.
 """
 
-from sim_refugee.tipping.rootfind import (
+from sim_refugee.search.rootfind import (
     GridSpace,
     IntegerSpace,
     Probe,

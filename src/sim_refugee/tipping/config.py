@@ -28,8 +28,8 @@ from sim_refugee.engine.config import Condition, Experiment, stable_hash, valida
 from sim_refugee.engine.units import get_unit
 from sim_refugee.errors import UserInputError
 from sim_refugee.io import read_toml
-from sim_refugee.tipping.rootfind import GridSpace, IntegerSpace, SolverSettings
-from sim_refugee.tipping.targets import (
+from sim_refugee.search.rootfind import GridSpace, IntegerSpace, SolverSettings
+from sim_refugee.search.targets import (
     DEFAULT_LEVEL,
     DEFAULT_SHARE,
     Target,

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim_refugee.tipping.rootfind import (  # noqa: E402
+from sim_refugee.search.rootfind import (  # noqa: E402
     NEVER_TIPS,
     TIPPED_AT_LOWER,
     clopper_pearson,
