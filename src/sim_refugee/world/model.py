@@ -98,6 +98,11 @@ def draw_noise(n: int, seed_seq: np.random.SeedSequence) -> Cols:
     z["job"] = r.standard_normal(n)
     r = child_rng(seed_seq, "dest")
     z["dest"] = r.standard_normal((n, len(DESTS)))
+    # the further documented variables (world.extras): their own NEW child streams, so
+    # every draw above is unchanged by them
+    from sim_refugee.world.extras import draw_extra_noise
+
+    z.update(draw_extra_noise(n, seed_seq))
     return z
 
 
