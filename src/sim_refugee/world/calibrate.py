@@ -169,7 +169,8 @@ def solver_targets(specs: list[MarginSpec], a: dict) -> dict:
         "death_men": v["death_men"], "death_women": v["death_women"],
         "foodaid": v["foodaid"], "family_missing": v["family_missing"],
         "camp_men": v["camp_men"], "camp_women": v["camp_women"], "arrest": v["arrest"],
-        "over3_men": v["over_three_years_men"], "over3_women": v["over_three_years_women"],
+        "spells_men": _spells(a["years.spells_men"], v["over_three_years_men"], "men"),
+        "spells_women": _spells(a["years.spells_women"], v["over_three_years_women"], "women"),
         "trafficking": v["trafficking"], "urban_china": v["urban_china"],
         "korean_chinese_host": v["korean_chinese_host"], "church_tie": v["church_tie"],
         "children": v["children"], "job": v["employed"],
@@ -181,6 +182,17 @@ def solver_targets(specs: list[MarginSpec], a: dict) -> dict:
         if t[key][-1] <= 0:
             raise UserInputError(f"targets for {key} sum to more than 1", key=f"targets.{key}")
     return t
+
+
+def _spells(low: list[float], over3: float, who: str) -> np.ndarray:
+    """Table 1's five spell shares of one gender: the assumed <6m, 6-12m, 1-2y shares,
+    2-3y the rest, >3y the documented margin."""
+    rest = 1.0 - sum(low) - over3
+    if min(low) <= 0 or rest <= 0:
+        raise UserInputError(
+            f"assumption years.spells_{who} {low} leaves no 2-3 year share with "
+            f"{over3} over three years", key=f"assumptions.years.spells_{who}")
+    return np.array([*low, rest, over3])
 
 
 def evaluate_margins(cols: Cols | pd.DataFrame, w: np.ndarray, specs: list[MarginSpec]) -> np.ndarray:
