@@ -68,8 +68,33 @@ def paper_scalars() -> dict[str, float]:
         "share.anxiety_reason.arrest.female": 0.70, "share.anxiety_reason.arrest.male": 0.64,
         "share.anxiety_reason.home.female": 0.09, "share.anxiety_reason.home.male": 0.20,
     }
+    # the text's further numbers (issue 11), as printed (sec. II-VI, Tables 4-6)
+    s.update({
+        "share.leave_reason.economic.total": 0.95, "share.leave_reason.political.total": 0.02,
+        "share.help_leaving.1.total": 0.75, "share.help_paid.yes.total": 0.55,
+        "share.help_ngo.1.total": 0.01, "share.help_korean_chinese.1.total": 0.88,
+        "share.living.korean_chinese.total": 0.76, "share.living.mountains_street.total": 0.06,
+        "share.aid_status.unaware.total": 0.41, "share.aid_status.excluded.total": 0.57,
+        "share.aid_status.beneficiary.total": 0.02,
+        "share.aid_military.yes.total": 0.90, "share.aid_officials.yes.total": 0.27,
+        "share.anxiety_reason.arrest.total": 0.67, "share.anxiety_reason.hunger.total": 0.009,
+        "share.family_missing_why.speaking.total": 0.02,
+        "share.family_missing_why.traveling.total": 0.20,
+        "share.family_missing_why.crossing.total": 0.59,
+        "share.family_missing_why.stealing.total": 0.03,
+        "share.family_missing_why.dont_know.total": 0.16,
+        "share.children_separation_why.left_in_nk.total": 0.66,
+        "share.witness_starvation.yes.total": 0.90, "share.witness_torture_death.yes.total": 0.60,
+        "share.witness_executions.yes.total": 0.27, "share.family_in_nk.1.total": 0.90,
+        "share.repatriations.none.total": 0.74,
+        "share.plan_return.by_student.1.student": 0.31,
+        "share.plan_return.by_student.1.not_student": 0.10,
+        "chi2_p.plan_return.by_student": 0.001,
+        "share.return_reason.money.total": 0.80, "share.return_reason.food.total": 0.11,
+        "share.wage.little.total": 0.78, "share.wage.none.total": 0.09,
+    })
     means = {"anxious": 3.1, "fear": 2.6, "fearfamily": 3.0, "anger": 2.4, "concentrate": 2.3,
-             "attain": 2.7, "hope": 2.5}
+             "attain": 2.7, "hope": 2.5, "badthings": 3.05, "unsure_future": 2.6}
     for item, m in means.items():
         s[f"mean.{item}.total"] = m
         s[f"mean.{item}.female"] = m + 0.1
@@ -159,8 +184,8 @@ FALSE_CASES: dict[str, dict] = {
     "foodaid_gt_camp_all7": {E: {("t7_concentrate", "camp"): (0.7, 0.5)}},
     "occupation_matters": {E: {(f"t7_{i}", o): (0.1, 0.5) for i in ("anxious", "fear", "anger")
                                for o in ("farmer", "trader", "student", "other_job")}},
-    "women_more_fear": {S: {"mean.fear.female": 2.4}},
-    "status_items_highest": {S: {"mean.hope.total": 3.5}},
+    "women_more_fear": {S: {"mean.badthings.female": 2.9}},
+    "status_items_highest": {S: {"mean.unsure_future.total": 3.02}},
     "women_more_famine_death": {S: {"share.death.1.male": 0.40}},
     "job_demographics_null": {E: {("t9_2spls_job", "age"): (0.3, 0.02)}},
     "student_sk": {E: {("t9_sk_p3", "student"): (-0.3, 0.2)}},
@@ -169,6 +194,25 @@ FALSE_CASES: dict[str, dict] = {
         E: {("t9_sk_p1", t): (0.5, 0.001) for t in ("foodaid", "arrest", "trafficking", "death")}
         | {(m, t): (0.1, 0.5) for m in ("t9_us_p1", "t9_us_p2", "t9_us_p3", "t9_us_p4")
            for t in ("northeast", "age", "secondary", "postsecondary")}},
+    "economy_main_reason": {S: {"share.leave_reason.political.total": 0.12}},
+    "helped_out_paid": {S: {"share.help_paid.yes.total": 0.48}},
+    "ngo_minor": {S: {"share.help_ngo.1.total": 0.06}},
+    "korean_chinese_help": {S: {"share.help_korean_chinese.1.total": 0.7}},
+    "live_with_korean_chinese": {S: {"share.living.mountains_street.total": 0.045}},
+    "few_aid_beneficiaries": {S: {"share.aid_status.beneficiary.total": 0.03}},  # 0.03/0.60
+    "aid_to_military": {S: {"share.aid_officials.yes.total": 0.92}},
+    "arrest_main_worry": {S: {"share.anxiety_reason.arrest.total": 0.45}},
+    "hunger_not_a_worry": {S: {"share.anxiety_reason.hunger.total": 0.06}},
+    "separation_by_crossing": {S: {"share.family_missing_why.dont_know.total": 0.21}},
+    "children_left_behind": {S: {"share.children_separation_why.left_in_nk.total": 0.45}},
+    "detainees_witnessed": {S: {"share.witness_executions.yes.total": 0.65}},
+    "family_still_in_nk": {S: {"share.family_in_nk.1.total": 0.7}},
+    "quarter_repatriated": {S: {"share.repatriations.none.total": 0.76}},
+    "students_plan_return": {S: {"chi2_p.plan_return.by_student": 0.2}},
+    "return_for_money": {S: {"share.return_reason.money.total": 0.55,
+                             "share.return_reason.food.total": 0.1}},  # money + food 0.65
+    "wages_unfair": {S: {"share.wage.little.total": 0.6}},
+    "few_want_north_korea": {S: {"share.dest.north_korea.total": 0.12}},
 }
 # A change that keeps the claim TRUE although it moves the same numbers (guards against
 # predicates that are false for any perturbation).

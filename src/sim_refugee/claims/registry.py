@@ -245,15 +245,51 @@ def _sk_modal(e):
     return order[0] == "south_korea" and order[1] == "united_states"
 
 
+#: the nine items of Tables 2-3 (the seven of Table 7 and the two it leaves out)
+ALL_ITEMS: tuple[str, ...] = (*T7_ITEMS, "badthings", "unsure_future")
+#: the fear-and-anxiety cluster of Table 2 ('fear' read as 'always in fear')
+FEAR_ITEMS: tuple[str, ...] = ("anxious", "badthings", "fearfamily", "fear")
+
+
 def _status_items_highest(e):
-    means = {i: e.s(f"mean.{i}.total") for i in T7_ITEMS}
-    top2 = set(sorted(means, key=means.get, reverse=True)[:2])
-    return top2 == {"anxious", "fearfamily"}
+    means = {i: e.s(f"mean.{i}.total") for i in ALL_ITEMS}
+    top3 = set(sorted(means, key=means.get, reverse=True)[:3])
+    return top3 == {"anxious", "badthings", "fearfamily"}
 
 
 def _women_more_fear(e):
-    return all(e.s(f"mean.{i}.female") > e.s(f"mean.{i}.male")
-               for i in ("anxious", "fear", "fearfamily"))
+    return all(e.s(f"mean.{i}.female") > e.s(f"mean.{i}.male") for i in FEAR_ITEMS)
+
+
+def _t(item: str, level: str) -> str:
+    """The total share scalar of one level of a descriptive item."""
+    return f"share.{item}.{level}.total"
+
+
+def _aid(e):
+    ben, excl = e.s(_t("aid_status", "beneficiary")), e.s(_t("aid_status", "excluded"))
+    if ben + excl <= 0:
+        raise NotEvaluable("nobody aware of the food aid")
+    return e.s(_t("aid_status", "unaware")) > 0.40 and ben / (ben + excl) < 0.04
+
+
+def _separation(e):
+    why = {k: e.s(_t("family_missing_why", k))
+           for k in ("speaking", "traveling", "crossing", "stealing", "dont_know")}
+    order = sorted(why, key=why.get, reverse=True)
+    return order[:2] == ["crossing", "traveling"] and why["speaking"] < 0.05
+
+
+def _witness(e):
+    starv, tort, exe = (e.s(_t(k, "yes")) for k in
+                        ("witness_starvation", "witness_torture_death", "witness_executions"))
+    return starv > 0.5 and starv > tort > exe
+
+
+def _students_return(e):
+    k = "plan_return.by_student"
+    return (e.s(f"share.{k}.1.student") > e.s(f"share.{k}.1.not_student")
+            and e.s(f"chi2_p.{k}") < ALPHA)
 
 
 def _C(id, where, sentence, test, pred, origin="targets", models=()):
@@ -405,8 +441,7 @@ CLAIMS: tuple[Claim, ...] = (
     _C("women_more_arrest_fear", "sec. IV, Table 4",
        "as shown in table 4, women are more likely to trace their anxiety to fear of arrest "
        "than men, who show more concern with respect to their residence",
-       "Table 4: arrest share higher for women, home share higher for men (needs an "
-       "'anxiety_reason' column, which the world does not have: not evaluable)", _arrest_fear),
+       "Table 4: arrest share higher for women, home share higher for men", _arrest_fear),
     _C("sk_most_preferred", "sec. VI, Table 8",
        "the two most frequently identified preferred destinations for permanent resettlement "
        "are South Korea (64 percent) and the United States (19 percent)",
@@ -428,13 +463,14 @@ CLAIMS: tuple[Claim, ...] = (
     _C("women_more_fear", "sec. IV, Tables 2-3",
        "The descriptive statistics also suggest differences between men and women on this "
        "cluster of questions, with women showing greater incidence of fear and anxiety",
-       "female mean > male mean on anxious, fear and fearfamily (the world's three fear items)",
+       "female mean > male mean on the four fear-and-anxiety items of Tables 2-3 (usually "
+       "anxious, bad things will happen, fear for family, always in fear)",
        _women_more_fear, "text"),
     _C("status_items_highest", "sec. IV, Table 3",
        "mean scores are highest for those relating to the anxiety of their status: usually "
        "anxious, bad things will happen, and fear for family",
-       "anxious and fearfamily have the two highest total means of the seven items (adapted: "
-       "'bad things will happen' is not in the world)", _status_items_highest, "text"),
+       "anxious, badthings and fearfamily have the three highest total means of the nine "
+       "items", _status_items_highest, "text"),
     _C("women_more_famine_death", "sec. IV",
        "More than 23 percent of men and 37 percent of women reported having had family members "
        "die of hunger.",
@@ -459,6 +495,105 @@ CLAIMS: tuple[Claim, ...] = (
        "over the 8 destination probits, more demographic than experiential (incl. job) "
        "coefficients have p < 0.05 (a count, as targets_detailed C51 states it)", _demog_dominate, "text",
        tuple(US + SK)),
+    # ------------------------ the further documented numbers (issue 11): the text's shares ---
+    _C("economy_main_reason", "sec. II",
+       "the economy was the overwhelming reason for leaving North Korea (95 percent); "
+       "political dissatisfaction was a very distant second (2 percent)",
+       "economic share > 0.5 and political share < 0.1",
+       lambda e: e.s(_t("leave_reason", "economic")) > 0.5
+       and e.s(_t("leave_reason", "political")) < 0.1, "text"),
+    _C("helped_out_paid", "sec. III",
+       "Three-quarters of respondents reported receiving assistance getting out of the "
+       "country. Of these more than half reported that they had paid for assistance",
+       "share helped > 0.5 and, of the helped, share paid > 0.5",
+       lambda e: e.s(_t("help_leaving", "1")) > 0.5 and e.s(_t("help_paid", "yes")) > 0.5,
+       "text"),
+    _C("ngo_minor", "sec. III",
+       "their importance appears to be relatively minor with respect to initial egress; barely "
+       "1 percent of the sample reported NGOs as a source of assistance",
+       "share helped by an NGO < 0.05", lambda e: e.s(_t("help_ngo", "1")) < 0.05, "text"),
+    _C("korean_chinese_help", "sec. III",
+       "The overwhelming majority (88 percent) reported receiving help from the "
+       "Korean-Chinese community directly.",
+       "share helped by Korean-Chinese > 0.75",
+       lambda e: e.s(_t("help_korean_chinese", "1")) > 0.75, "text"),
+    _C("live_with_korean_chinese", "sec. III",
+       "Approximately 76 percent of refugees reported living with Korean-Chinese. Another 5 "
+       "percent cite 'missionaries' ... Over 5 percent reported living in the mountains or on "
+       "the street.",
+       "share living with Korean-Chinese > 0.5 and share in the mountains / street > 0.05",
+       lambda e: e.s(_t("living", "korean_chinese")) > 0.5
+       and e.s(_t("living", "mountains_street")) > 0.05, "text"),
+    _C("few_aid_beneficiaries", "sec. IV",
+       "More than 40 percent of the respondents were unaware of the international food aid "
+       "distribution effort; of those who were aware of it, less than 4 percent believed that "
+       "they were beneficiaries.",
+       "share unaware > 0.40 and beneficiaries / aware < 0.04", _aid, "text"),
+    _C("aid_to_military", "sec. IV",
+       "most expressed the belief that the aid went to the military (90 percent) or party and "
+       "government officials (27 percent)",
+       "of the aware, share naming the military > 0.5 and above the share naming officials",
+       lambda e: e.s(_t("aid_military", "yes")) > 0.5
+       and e.s(_t("aid_military", "yes")) > e.s(_t("aid_officials", "yes")), "text"),
+    _C("arrest_main_worry", "sec. IV, Table 4",
+       "Their lack of status in China was an overwhelming source of anxiety: Approximately 67 "
+       "percent identified fear of arrest and repatriation as their biggest concern",
+       "Table 4: arrest share > 0.5",
+       lambda e: e.s(_t("anxiety_reason", "arrest")) > 0.5, "text"),
+    _C("hunger_not_a_worry", "sec. IV, Table 4",
+       "hunger is not a widely reported source of contemporaneous concern, at least among "
+       "North Koreans who have made it to China",
+       "Table 4: hunger share < 0.05",
+       lambda e: e.s(_t("anxiety_reason", "hunger")) < 0.05, "text"),
+    _C("separation_by_crossing", "sec. IV, Table 5",
+       "In 59 percent of these cases, this was associated with family members crossing the "
+       "border into China; the second most cited reason was disappearance after traveling "
+       "without permission (table 5). Disappearance for speaking out against the regime was "
+       "relatively rare (2 percent).",
+       "Table 5 panel B: crossing the most cited reason, traveling the second, speaking < 0.05",
+       _separation, "text"),
+    _C("children_left_behind", "sec. IV",
+       "In 66 percent of these cases, the children were left behind in North Korea",
+       "of those separated from children, share left behind > 0.5",
+       lambda e: e.s(_t("children_separation_why", "left_in_nk")) > 0.5, "text"),
+    _C("detainees_witnessed", "sec. IV, Table 6",
+       "Among those incarcerated in political detention facilities, 90 percent reported "
+       "witnessing forced starvation, 60 percent reported witnessing deaths due to beating or "
+       "torture, 27 percent reported witnessing executions (table 6).",
+       "of the detained, starvation > 0.5 and starvation > torture deaths > executions",
+       _witness, "text"),
+    _C("family_still_in_nk", "sec. VI",
+       "the overwhelming majority of respondents - 90 percent - reported still having family "
+       "there", "share with family in North Korea > 0.75",
+       lambda e: e.s(_t("family_in_nk", "1")) > 0.75, "text"),
+    _C("quarter_repatriated", "sec. VI",
+       "More than a quarter of the sample had been repatriated, and of those, 25 percent (83) "
+       "had been repatriated twice and another 15 percent (49) had been repatriated three or "
+       "more times",
+       "share repatriated at least once > 0.25",
+       lambda e: 1.0 - e.s(_t("repatriations", "none")) > 0.25, "text"),
+    _C("students_plan_return", "sec. VI",
+       "When asked if they planned future returns, the only group with a markedly higher "
+       "propensity to return was students (31 percent)",
+       "share planning to return higher among students than the rest, chi-square (plans x "
+       "student) p < 0.05", _students_return, "text"),
+    _C("return_for_money", "sec. VI",
+       "the overwhelming majority cited the effort to bring money (80 percent) or food (11 "
+       "percent) back to North Korea; only a very small share returned to do business or "
+       "because they found prospects in China bleak",
+       "of those who returned, money > 0.5 and money + food > 0.75",
+       lambda e: e.s(_t("return_reason", "money")) > 0.5
+       and e.s(_t("return_reason", "money")) + e.s(_t("return_reason", "food")) > 0.75,
+       "text"),
+    _C("wages_unfair", "sec. VI",
+       "the finding that 7 out of 8 respondents believe that they are being treated unfairly "
+       "is striking", "share paid little or nothing > 0.75",
+       lambda e: e.s(_t("wage", "little")) + e.s(_t("wage", "none")) > 0.75, "text"),
+    _C("few_want_north_korea", "sec. VI, Table 8",
+       "The vast majority of North Korean refugees in China do not want to return to their "
+       "country of origin (table 8).",
+       "Table 8: share preferring North Korea < 0.1",
+       lambda e: e.s(_t("dest", "north_korea")) < 0.1, "text"),
 )
 
 CLAIM_IDS: tuple[str, ...] = tuple(c.id for c in CLAIMS)

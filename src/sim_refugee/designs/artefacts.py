@@ -42,6 +42,7 @@ from scipy.stats import norm
 from sim_refugee.errors import UserInputError, require_columns
 from sim_refugee.targets import assumption_defaults
 from sim_refugee.validation import FrozenModel
+from sim_refugee.world.extras import AID_BELIEFS, WITNESS
 from sim_refugee.world.model import ITEMS
 
 #: the columns a design adds to the population's (docs/ARCHITECTURE.md, Contract 1)
@@ -50,14 +51,18 @@ SAMPLE_EXTRA_COLUMNS = ("site", "interviewer", "incl_prob", "weight", "design")
 LIKERT_ITEMS: tuple[str, ...] = ITEMS  # the seven Table 7 items (one source: world.model)
 N_CATEGORIES = 4
 
-#: the questions that can be left blank, and the sample columns each one blanks
+#: the questions that can be left blank, and the sample columns each one blanks (a
+#: blank question also blanks the follow-ups asked only after it, world/extras.py: the
+#: detainees' Table 6 answers, the reason a family member is missing, the food-aid
+#: beliefs, Table 8's detailed destination)
 QUESTION_COLUMNS: dict[str, tuple[str, ...]] = {
     **{it: (it,) for it in ITEMS},
-    "foodaid": ("foodaid",), "camp": ("camp",), "arrest": ("arrest",),
+    "foodaid": ("foodaid", "aid_status", *AID_BELIEFS), "camp": ("camp", *WITNESS),
+    "arrest": ("arrest",),
     "trafficking": ("trafficking",), "death": ("death",),
-    "family_missing": ("family_missing",), "children": ("children",),
+    "family_missing": ("family_missing", "family_missing_why"), "children": ("children",),
     "years_in_china": ("years_in_china", "china_spell"), "job": ("job",),
-    "dest": ("dest", "prefer_us", "prefer_sk"),
+    "dest": ("dest", "prefer_us", "prefer_sk", "dest_detail"),
 }
 
 

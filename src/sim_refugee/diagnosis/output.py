@@ -9,8 +9,9 @@ import pandas as pd
 import xarray as xr
 
 from sim_refugee.diagnosis.nonprob_mc import nonprob_markdown, nonprob_tidy
-from sim_refugee.io import NETCDF_ENGINE as ENGINE
-from sim_refugee.io import atomic_path, atomic_write_text
+from sim_refugee.io import NETCDF_ENGINE, atomic_path, atomic_write_text
+
+ENGINE = NETCDF_ENGINE
 
 MD_MEASURES = ("n_sim", "estimand", "bias", "rel_bias", "emp_se", "se_ratio", "rmse",
                "coverage", "power", "type_s", "failure_rate")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim_refugee.suite.specs import MODEL_SPECS
-from sim_refugee.suite.tables import TABLE_ITEMS, scalar_names
+from sim_refugee.suite.tables import BY_ITEMS, TABLE_ITEMS, by_key, scalar_names
 
 STATUSES = ("ok", "not_converged", "singular_hessian", "non_psd_cov", "failed", "skipped")
 
@@ -53,7 +53,9 @@ def suite_layout() -> SuiteLayout:
         model_terms=pairs,
         models=tuple(s.name for s in MODEL_SPECS),
         scalars=tuple(scalar_names() + _fit_scalar_names()),
-        tests=tuple((ti.table, ti.item) for ti in TABLE_ITEMS),
+        tests=tuple((ti.table, ti.item) for ti in TABLE_ITEMS)
+        + tuple((next(t.table for t in TABLE_ITEMS if t.item == item), by_key(item, by))
+                for item, by in BY_ITEMS),
     )
 
 

@@ -6,20 +6,24 @@ of valid responses usually falls below 1,346") and tested as ``gender_chi2`` doe
 (Pearson chi-square, the test behind the text's "statistically significant differences
 across genders"). Levels are fixed per item, so every sample gives the same rows.
 
-Built (the world has their variables, VARIABLES.md):
-  Table 1  china_spell (time in China) by gender
-  Table 2  agree / strongly agree shares of the seven Table-7 items by gender
-  Table 3  mean and SD of the same items by gender (1..4 coding, an inference)
-  Table 5  family_missing, panel A (the paper prints the total only; we add gender)
-  Table 6  camp (sent to labour camp / political prison) by gender
-  Table 8  preferred destination (the paper prints the total only; we add gender)
-  text     arrest, death, foodaid, trafficking, job, children shares by gender
-  Table 4  main reason for anxiety, ONLY if the sample has an 'anxiety_reason' column
-           (VARIABLES.md has none today; otherwise its scalars are NaN)
-Not built (no variable in the world, VARIABLES.md): Table 2/3 items "bad things will
-happen to me" and "not sure of future"; Table 5
-panel B (why the family member is missing); Table 6 sub-questions (witnessed
-executions, starvation, torture deaths, infanticide; belief in experiments).
+Built (the world has their variables, ``world/model.py`` and ``world/extras.py``):
+  Table 1  china_spell (time in China)
+  Table 2  agree / strongly agree shares of all nine items (the seven of Table 7,
+           'bad things will happen to me', 'not sure of future')
+  Table 3  mean and SD of the same items (1..4 coding, an inference)
+  Table 4  anxiety_reason (arrest, hunger, home, family in North Korea, others)
+  Table 5  family_missing (panel A) and family_missing_why (panel B, the separated only)
+  Table 6  camp and the five sub-questions of the detained (witnessed executions,
+           starvation, deaths from torture, killing of infants; belief in experiments)
+  Table 8  dest (the five destinations of Table 9) and dest_detail (Russia, Japan and
+           Others apart, as printed)
+  text     arrest, death, foodaid, trafficking, job, children; reasons for leaving, help
+           leaving and in China, living arrangements, food-aid awareness and beliefs,
+           separation from children, family in North Korea, returns and their reasons,
+           repatriations, plans to return (also by student, ``BY_ITEMS``), wages
+A sub-question asked of a subgroup only counts ``"n/a"`` (not asked) as not valid, so
+its valid N is the subgroup's, as in the paper. Items of ``world/extras.py`` are
+optional: a sample without the column gets NaN (samples of older populations still run).
 """
 
 from __future__ import annotations
@@ -29,8 +33,18 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sim_refugee.suite.specs import T7_ITEMS
+from sim_refugee.world.extras import (
+    AID_BELIEFS,
+    EXTRA_BINARY,
+    EXTRA_CATEGORIES,
+    EXTRA_ITEMS,
+    NOT_ASKED,
+    WITNESS,
+)
 
 GROUPS: tuple[str, ...] = ("male", "female", "total")
 
@@ -44,19 +58,31 @@ class TableItem:
     levels: tuple
     ordinal: bool = False  # Table 3 mean/SD are computed for ordinal items
     optional: bool = False  # built only when the sample has the column (else NaN)
+    skip: tuple = ()  # answers that mean "not asked" (not valid, not bad input)
 
 
 CHINA_SPELL_LEVELS = ("<6m", "6-12m", "1-2y", "2-3y", ">3y")
 DEST_LEVELS = ("north_korea", "south_korea", "united_states", "china", "other")
 BINARY = (0, 1)
-#: Table 4 rows (Arrest, Hunger, Home, Family in North Korea, Others); the world has no
-#: such column today, so Table 4 is built only if a sample carries 'anxiety_reason'.
-ANXIETY_LEVELS = ("arrest", "hunger", "home", "family", "other")
+#: Table 4 rows (Arrest, Hunger, Home, Family in North Korea, Others)
+ANXIETY_LEVELS = EXTRA_CATEGORIES["anxiety_reason"]
+#: the two Table 2-3 items Table 7 leaves out
+EXTRA_ORDINAL = EXTRA_ITEMS
+
+
+def _asked(name: str) -> TableItem:
+    """A categorical item of world/extras.py; 'n/a' (not asked) is not a valid answer."""
+    levels = tuple(v for v in EXTRA_CATEGORIES[name] if v != NOT_ASKED)
+    table = {"family_missing_why": "5", "dest_detail": "8", "anxiety_reason": "4",
+             **{k: "6" for k in WITNESS}}.get(name, "text")
+    return TableItem(table, name, levels, optional=True,
+                     skip=(NOT_ASKED,) if NOT_ASKED in EXTRA_CATEGORIES[name] else ())
+
 
 TABLE_ITEMS: tuple[TableItem, ...] = (
     TableItem("1", "china_spell", CHINA_SPELL_LEVELS),
     *(TableItem("2", it, (1, 2, 3, 4), ordinal=True) for it in T7_ITEMS),
-    TableItem("4", "anxiety_reason", ANXIETY_LEVELS, optional=True),
+    _asked("anxiety_reason"),
     TableItem("5", "family_missing", BINARY),
     TableItem("6", "camp", BINARY),
     TableItem("8", "dest", DEST_LEVELS),
@@ -64,7 +90,20 @@ TABLE_ITEMS: tuple[TableItem, ...] = (
         TableItem("text", it, BINARY)
         for it in ("arrest", "death", "foodaid", "trafficking", "job", "children")
     ),
+    # the further documented numbers (world/extras.py; issue 11)
+    *(TableItem("2", it, (1, 2, 3, 4), ordinal=True, optional=True) for it in EXTRA_ORDINAL),
+    _asked("family_missing_why"),
+    *(_asked(k) for k in WITNESS),
+    _asked("dest_detail"),
+    *(_asked(k) for k in ("leave_reason", "help_paid", "living", "aid_status", *AID_BELIEFS,
+                          "children_separation_why", "return_reason", "repatriations",
+                          "wage")),
+    *(TableItem("text", k, BINARY, optional=True) for k in EXTRA_BINARY),
 )
+
+#: items tabulated and tested by another 0/1 column instead of gender: (item, by).
+#: The text compares students with everyone else on plans to return (sec. VI).
+BY_ITEMS: tuple[tuple[str, str], ...] = (("plan_return", "student"),)
 
 TABLE_SOURCE_COLUMNS: tuple[str, ...] = (
     "female", *(t.item for t in TABLE_ITEMS if not t.optional)
@@ -90,14 +129,34 @@ def scalar_names() -> list[str]:
             if ti.ordinal:
                 names += [f"agree.{ti.item}.{g}", f"mean.{ti.item}.{g}", f"sd.{ti.item}.{g}"]
         names += [f"chi2.{ti.item}", f"chi2_p.{ti.item}"]
+    for item, by in BY_ITEMS:
+        key = by_key(item, by)
+        for g in by_groups(by):
+            names.append(f"valid_n.{key}.{g}")
+            names += [f"share.{key}.{level_label(lv)}.{g}" for lv in _by_item(item).levels]
+        names += [f"chi2.{key}", f"chi2_p.{key}"]
     return names
+
+
+def by_key(item: str, by: str) -> str:
+    """The name of an item tabulated by ``by`` in scalars and tests (``item.by_<by>``)."""
+    return f"{item}.by_{by}"
+
+
+def by_groups(by: str) -> tuple[str, str, str]:
+    """Group labels of a by-table: (not_<by>, <by>, total)."""
+    return (f"not_{by}", by, "total")
+
+
+def _by_item(item: str) -> TableItem:
+    return next(ti for ti in TABLE_ITEMS if ti.item == item)
 
 
 def _codes(values: pd.Series, ti: TableItem) -> np.ndarray:
     """Level index of each row (-1 = missing); a value outside the levels is bad input."""
     if ti.levels and isinstance(ti.levels[0], str):
         codes = pd.Index(list(ti.levels)).get_indexer(values)
-        bad = (codes < 0) & values.notna().to_numpy()
+        bad = (codes < 0) & values.notna().to_numpy() & ~values.isin(ti.skip).to_numpy()
     else:
         x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         lv = np.asarray(ti.levels, dtype=float)
@@ -138,20 +197,38 @@ def _all_codes(sample: pd.DataFrame, items: tuple[TableItem, ...]) -> np.ndarray
             if not ((c < 0) & ~np.isnan(x)).any():
                 codes[i] = c
                 done.add(i)
+    strings = [i for i, ti in enumerate(items) if isinstance(ti.levels[0], str)]
+    table = None
+    if strings:  # one Arrow table of the string items (a pandas column access per item
+        try:      # would deep-copy the frame's attrs each time), then hashed lookups
+            table = pa.Table.from_pandas(sample[[items[i].item for i in strings]],
+                                         preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):
+            table = None  # mixed types: _codes below names the bad value
+    for col, i in enumerate(strings if table is not None else ()):
+        ti = items[i]
+        arr = table.column(col)
+        c = pc.fill_null(pc.index_in(arr, value_set=_level_array(ti.levels)), -1)
+        c = np.asarray(c.to_numpy(), dtype=np.intp)
+        if (c < 0).any():
+            odd = (c < 0) & ~np.asarray(arr.is_null().to_numpy(), dtype=bool)
+            if ti.skip:
+                odd &= ~np.asarray(pc.is_in(arr, value_set=_level_array(ti.skip)).to_numpy(),
+                                   dtype=bool)
+            if odd.any():
+                continue
+        codes[i] = c
+        done.add(i)
     for i, ti in enumerate(items):
-        if i in done:
-            continue
-        if isinstance(ti.levels[0], str):
-            values = sample[ti.item].to_numpy(dtype=object, na_value=None)
-            c = np.full(len(values), -1, dtype=np.intp)
-            for j, lv in enumerate(ti.levels):
-                c[values == lv] = j
-            if ((c < 0) & ~pd.isna(values)).any():
-                c = _codes(sample[ti.item], ti)  # raises, naming the column
-            codes[i] = c
-        else:
+        if i not in done:
             codes[i] = _codes(sample[ti.item], ti)
     return codes
+
+
+@lru_cache(maxsize=64)
+def _level_array(levels: tuple) -> pa.Array:
+    """The string levels as an Arrow array (the value set of ``pyarrow.compute.index_in``)."""
+    return pa.array(list(levels), type=pa.string())
 
 
 @dataclass(frozen=True)
@@ -284,6 +361,35 @@ def descriptive_tables(
             st.append(np.nan), df_.append(np.nan), pv.append(np.nan), nb.append(0)
         else:
             st.append(stat[i]), df_.append(dof[i]), pv.append(pval[i]), nb.append(int(nobs[i]))
+    # by-tables (BY_ITEMS): the same counts and test with another 0/1 column as the group
+    by_scal: dict[str, float] = {}
+    for item, by in BY_ITEMS:
+        key = by_key(item, by)
+        i = pos.get(item)
+        tab.append(_by_item(item).table)
+        itm.append(key)
+        n_lev = len(_by_item(item).levels)
+        if i is None or by not in sample.columns:
+            st.append(np.nan), df_.append(np.nan), pv.append(np.nan), nb.append(0)
+            for g in by_groups(by):
+                by_scal[f"valid_n.{key}.{g}"] = np.nan
+                for lv in _by_item(item).levels:
+                    by_scal[f"share.{key}.{level_label(lv)}.{g}"] = np.nan
+            by_scal[f"chi2.{key}"] = by_scal[f"chi2_p.{key}"] = np.nan
+            continue
+        grp = pd.to_numeric(sample[by], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bc, bw = gender_counts(codes[i], n_lev, grp, wz)
+        bvalid = bc.sum(axis=0)
+        bws = bw.astype(float).sum(axis=0)
+        b_stat, b_df = pearson_chi2(bc[:, :2])
+        b_p = float(chi2_pvalues(b_stat, b_df)) if np.isfinite(b_stat) else np.nan
+        st.append(b_stat), df_.append(b_df), pv.append(b_p), nb.append(int(bvalid[:2].sum()))
+        for gi, g in enumerate(by_groups(by)):
+            by_scal[f"valid_n.{key}.{g}"] = float(bvalid[gi])
+            for j, lv in enumerate(_by_item(item).levels):
+                by_scal[f"share.{key}.{level_label(lv)}.{g}"] = (
+                    float(bw[j, gi]) / bws[gi] if bws[gi] > 0 else np.nan)
+        by_scal[f"chi2.{key}"], by_scal[f"chi2_p.{key}"] = float(b_stat), b_p
     tests = make_frame(TEST_FIELDS, {"table": tab, "item": itm, "statistic": st, "df": df_,
                                      "pvalue": pv, "nobs": nb})
     # scalars
@@ -300,4 +406,5 @@ def descriptive_tables(
                 scal[f"sd.{ti.item}.{g}"] = float(sd[i, gi])
         scal[f"chi2.{ti.item}"] = float(stat[i])
         scal[f"chi2_p.{ti.item}"] = float(pval[i])
+    scal.update(by_scal)
     return tables, tests, scal

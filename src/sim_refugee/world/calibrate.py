@@ -25,8 +25,16 @@ import pandas as pd
 
 from sim_refugee.errors import UserInputError
 from sim_refugee.targets import paper_margins
+from sim_refugee.world.extras import (
+    ALL_CATEGORIES,
+    EXTRA_COLUMNS,
+    NOT_ASKED,
+    extra_targets,
+    implied_values,
+    initial_extra_theta,
+    simulate_extras,
+)
 from sim_refugee.world.model import (
-    CATEGORIES,
     ITEMS,
     Cols,
     initial_theta,
@@ -65,6 +73,14 @@ class MarginSpec:
     documented: bool
     source: str = ""
     solved: bool = True  # False: a check implied by other targets (not solved for)
+    bound: str = ""  # "min": the paper says "more than" value; "max": "fewer than"
+    paper: float | None = None  # the printed number (the bound itself where there is one)
+    among: tuple[str, tuple] | None = None  # denominator: rows whose ``variable`` is in levels
+
+    @property
+    def extra(self) -> bool:
+        """A variable of ``world.extras`` (solved after the sweeps; never fails them)."""
+        return self.variable in EXTRA_COLUMNS
 
 
 @dataclass
@@ -83,13 +99,30 @@ def margin_specs(a: dict, overrides: dict[str, float] | None = None) -> list[Mar
     """Documented margins (paper.yaml, with overrides) and assumed sample margins."""
     overrides = overrides or {}
     specs = []
-    for row in paper_margins().itertuples(index=False):
-        level = row.level
-        if isinstance(level, float) and np.isnan(level):
-            level = None
-        specs.append(MarginSpec(row.name, row.variable, level, row.group, row.kind,
-                                float(overrides.get(row.name, row.value)), True, row.source,
-                                row.name not in CHECK_ONLY))
+    for row in paper_margins().to_dict("records"):
+        level = _clean(row.get("level"))
+        bound = _clean(row.get("bound")) or ""
+        assumption = _clean(row.get("assumption"))
+        among = _clean(row.get("among"))
+        value = float(overrides.get(row["name"], row["value"]))
+        if assumption is not None and row["name"] not in overrides:
+            value = float(a[assumption])
+            printed = float(row["value"])
+            if (bound == "min" and value <= printed) or (bound == "max" and value >= printed):
+                raise UserInputError(
+                    f"assumption {assumption!r} = {value} breaks the paper's bound for "
+                    f"{row['name']!r} ({'more' if bound == 'min' else 'less'} than {printed})",
+                    key=f"assumptions.{assumption}")
+        specs.append(MarginSpec(
+            row["name"], row["variable"], tuple(level) if isinstance(level, list) else level,
+            row["group"], row["kind"], value, True, row["source"],
+            row["name"] not in CHECK_ONLY and not bool(_clean(row.get("check"))), bound,
+            float(row["value"]),
+            None if among is None else (among["variable"], tuple(among["levels"]))))
+    implied = implied_values({s.name: s.value for s in specs}, a)
+    for s in specs:  # a check's target is what the world implies (the printed number: paper)
+        if s.name in implied and not s.solved:
+            s.value = float(implied[s.name])
     add = [
         ("province_ryanggang", "province", "ryanggang", "all", a["province.share.ryanggang"]),
         ("province_pyongyang", "province", "pyongyang", "all", a["province.share.pyongyang"]),
@@ -112,6 +145,13 @@ def margin_specs(a: dict, overrides: dict[str, float] | None = None) -> list[Mar
     return specs
 
 
+def _clean(x):
+    """None for a yaml field a margin does not have (NaN in the frame)."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return None
+    return x
+
+
 def solver_targets(specs: list[MarginSpec], a: dict) -> dict:
     """The targets in the shape ``model.simulate`` solves for."""
     v = {s.name: s.value for s in specs}
@@ -129,7 +169,8 @@ def solver_targets(specs: list[MarginSpec], a: dict) -> dict:
         "death_men": v["death_men"], "death_women": v["death_women"],
         "foodaid": v["foodaid"], "family_missing": v["family_missing"],
         "camp_men": v["camp_men"], "camp_women": v["camp_women"], "arrest": v["arrest"],
-        "over3_men": v["over_three_years_men"], "over3_women": v["over_three_years_women"],
+        "spells_men": _spells(a["years.spells_men"], v["over_three_years_men"], "men"),
+        "spells_women": _spells(a["years.spells_women"], v["over_three_years_women"], "women"),
         "trafficking": v["trafficking"], "urban_china": v["urban_china"],
         "korean_chinese_host": v["korean_chinese_host"], "church_tie": v["church_tie"],
         "children": v["children"], "job": v["employed"],
@@ -141,6 +182,17 @@ def solver_targets(specs: list[MarginSpec], a: dict) -> dict:
         if t[key][-1] <= 0:
             raise UserInputError(f"targets for {key} sum to more than 1", key=f"targets.{key}")
     return t
+
+
+def _spells(low: list[float], over3: float, who: str) -> np.ndarray:
+    """Table 1's five spell shares of one gender: the assumed <6m, 6-12m, 1-2y shares,
+    2-3y the rest, >3y the documented margin."""
+    rest = 1.0 - sum(low) - over3
+    if min(low) <= 0 or rest <= 0:
+        raise UserInputError(
+            f"assumption years.spells_{who} {low} leaves no 2-3 year share with "
+            f"{over3} over three years", key=f"assumptions.years.spells_{who}")
+    return np.array([*low, rest, over3])
 
 
 def evaluate_margins(cols: Cols | pd.DataFrame, w: np.ndarray, specs: list[MarginSpec]) -> np.ndarray:
@@ -158,6 +210,9 @@ def evaluate_margins(cols: Cols | pd.DataFrame, w: np.ndarray, specs: list[Margi
     for i, s in enumerate(specs):
         x = np.asarray(cols[s.variable])
         m = masks[s.group]
+        if s.among is not None or isinstance(s.level, tuple) or s.variable in EXTRA_COLUMNS:
+            out[i] = _conditional_share(cols, w, s, m)
+            continue
         if s.kind == "median":
             xs, ww = x[m].astype(float), w[m]
             order = np.argsort(xs, kind="stable")
@@ -166,8 +221,8 @@ def evaluate_margins(cols: Cols | pd.DataFrame, w: np.ndarray, specs: list[Margi
             continue
         if np.issubdtype(x.dtype, np.integer):
             level = s.level
-            if s.variable in CATEGORIES:
-                level = CATEGORIES[s.variable].index(level)
+            if s.variable in ALL_CATEGORIES:
+                level = ALL_CATEGORIES[s.variable].index(level)
             if s.variable not in cache:  # one pass per variable: weight by (level, gender)
                 levels = int(x.max()) + 1 if len(x) else 1
                 cache[s.variable] = np.bincount(
@@ -183,6 +238,32 @@ def evaluate_margins(cols: Cols | pd.DataFrame, w: np.ndarray, specs: list[Margi
         else:
             out[i] = np.sum(w[m], where=x[m] == s.level) / sums[s.group]
     return out
+
+
+def _level_mask(x: np.ndarray, variable: str, levels) -> np.ndarray:
+    """Rows of ``x`` (integer codes or labels) at one of ``levels`` (labels or codes)."""
+    levels = levels if isinstance(levels, tuple) else (levels,)
+    cats = ALL_CATEGORIES.get(variable)
+    if cats is not None and np.issubdtype(x.dtype, np.integer):
+        levels = tuple(cats.index(lv) for lv in levels)
+    return np.isin(x, np.asarray(levels, dtype=x.dtype if x.dtype != object else object))
+
+
+def _conditional_share(cols, w: np.ndarray, s: MarginSpec, group) -> float:
+    """The w-weighted share of ``s.level`` among the rows asked (not NOT_ASKED) and in
+    ``s.among`` (the slow path, for the variables of ``world.extras``)."""
+    x = np.asarray(cols[s.variable])
+    den = np.ones(len(x), bool)
+    den[~np.asarray(group if not isinstance(group, slice) else np.ones(len(x), bool))] = False
+    cats = ALL_CATEGORIES.get(s.variable, ())
+    if NOT_ASKED in cats:
+        den &= ~_level_mask(x, s.variable, NOT_ASKED)
+    if s.among is not None:
+        den &= _level_mask(np.asarray(cols[s.among[0]]), s.among[0], s.among[1])
+    total = float(np.sum(w, where=den))
+    if total <= 0:
+        return float("nan")
+    return float(np.sum(w, where=den & _level_mask(x, s.variable, s.level))) / total
 
 
 def site_quotas(a: dict) -> dict[str, float]:
@@ -217,15 +298,26 @@ def calibrate(
     size whose expected margins are calibrated; None: the n << N limit)."""
     specs = margin_specs(a, overrides)
     targets = solver_targets(specs, a)
+    xtargets = extra_targets({s.name: s.value for s in specs}, a)
+    main = [s for s in specs if not s.extra]
     theta = initial_theta()
     n = len(z["female"])
     uniform = np.full(n, 1.0 / n)
     inner = tol / 5
+
+    def with_extras(cols: Cols, w: np.ndarray | None) -> Cols:
+        # the new variables read the final columns and move nothing the sweeps solve
+        # (nor the paper design's reach): solved once, under the final weights
+        theta.update(initial_extra_theta())
+        cols.update(simulate_extras(cols, z, a, theta, w, xtargets, inner))
+        return cols
+
     if mode == "none":
-        cols = simulate(z, a, theta, effects, lambda: None, targets)
+        cols = with_extras(simulate(z, a, theta, effects, lambda: None, targets), None)
         return cols, _result(mode, True, 0, cols, theta, specs, reach, a, sample_n)
     if mode == "population":  # weights fixed: one causal-order sweep solves every block
-        cols = simulate(z, a, theta, effects, lambda: uniform, targets, inner)
+        cols = with_extras(simulate(z, a, theta, effects, lambda: uniform, targets, inner),
+                           uniform)
         res = _result(mode, True, 1, cols, theta, specs, reach, a, sample_n)
         tol_eff = max(tol, granularity(uniform))
         res.converged = res.max_error <= tol_eff
@@ -240,14 +332,15 @@ def calibrate(
         # the prefix only needs to land near the fixed point: its own sampling noise
         # (~1/sqrt(25,000) ~ 0.006) dwarfs the final tolerance
         n_sub = None if sample_n is None else max(1, round(sample_n * m / n))
-        _sample_sweeps(sub, sub_cols, a, theta, effects, targets, specs, reach,
+        _sample_sweeps(sub, sub_cols, a, theta, effects, targets, main, reach,
                        max(tol, 0.004), inner, n_sub)
         cols = simulate(z, a, theta, effects, lambda: None, targets)
     else:
         cols = simulate(z, a, theta, effects, lambda: uniform, targets, inner)
-    cols, sweep, err, omega = _sample_sweeps(z, cols, a, theta, effects, targets, specs, reach,
+    cols, sweep, err, omega = _sample_sweeps(z, cols, a, theta, effects, targets, main, reach,
                                              tol, inner, sample_n)
     tol_eff = max(tol, granularity(omega), small_population_floor(omega))
+    cols = with_extras(cols, sample_weights(cols, reach, a, sample_n))
     res = _result(mode, err <= tol_eff, sweep, cols, theta, specs, reach, a, sample_n)
     if not res.converged:
         raise _failure(res, reach, tol_eff)
@@ -301,9 +394,14 @@ def _result(mode, converged, sweeps, cols, theta, specs, reach, a, n) -> Calibra
         "documented": [s.documented for s in specs], "solved": [s.solved for s in specs],
         "target": [s.value for s in specs],
         "expected_sample": exp_s, "population": pop_m, "source": [s.source for s in specs],
+        "bound": [s.bound for s in specs],
+        "paper": [s.paper if s.paper is not None else np.nan for s in specs],
     })
     ref = table["expected_sample"] if mode == "sample" else table["population"]
-    gap = np.abs(ref - table["target"])[table["solved"]]
+    # the new variables of world.extras are reported, not part of convergence: a small
+    # world's sub-questions (a few dozen detainees) cannot hit a margin to 0.001
+    core = table["solved"] & ~np.array([s.extra for s in specs], dtype=bool)
+    gap = np.abs(ref - table["target"])[core]
     max_err = float(np.nanmax(gap)) if mode != "none" else np.nan
     n_used = effective_sample_n(reach_propensity(cols, reach), cols["home_site"], n)
     return CalibrationResult(mode, converged, sweeps, max_err, theta, specs, table, n_used)
@@ -311,7 +409,7 @@ def _result(mode, converged, sweeps, cols, theta, specs, reach, a, n) -> Calibra
 
 def _failure(res: CalibrationResult, reach: ReachParams, tol: float) -> CalibrationError:
     col = "expected_sample" if res.mode == "sample" else "population"
-    t = res.table[res.table["solved"]]
+    t = res.table[res.table["solved"] & ~res.table["variable"].isin(EXTRA_COLUMNS)]
     t = t.assign(err=(t[col] - t["target"]).abs())
     worst = t.sort_values("err", ascending=False).head(3)
     what = "; ".join(f"{r.name}: target {r.target:.3f}, got {getattr(r, col):.3f}" for r in worst.itertuples())

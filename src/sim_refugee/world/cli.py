@@ -118,7 +118,8 @@ def _calibration_report(args: argparse.Namespace) -> int:
           f"expected sample at n={res.sample_n or 'n<<N limit'}, sweeps={res.sweeps}, "
           f"max |error| of solved margins={res.max_error:.4f}")
     print(f"selection: {cfg.selection.model_dump()}")
-    cols = ["name", "group", "target", "expected sample", "implied population", "solved"]
+    cols = ["name", "group", "target", "bound", "expected sample", "implied population",
+            "solved"]
     print(tab[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if args.out:
         with atomic_path(args.out) as tmp:

@@ -9,7 +9,8 @@ from sim_refugee.errors import UserInputError
 from sim_refugee.seeds import seed_sequence
 from sim_refugee.world.calibrate import CalibrationResult, calibrate, site_quotas
 from sim_refugee.world.config import WorldConfig
-from sim_refugee.world.model import CATEGORIES, ITEMS, draw_noise
+from sim_refugee.world.extras import ALL_CATEGORIES, EXTRA_COLUMNS
+from sim_refugee.world.model import ITEMS, draw_noise
 
 #: VARIABLES.md columns, then the Contract 1 extras.
 COLUMNS: tuple[str, ...] = (
@@ -19,6 +20,7 @@ COLUMNS: tuple[str, ...] = (
     "prefer_us", "prefer_sk",
     "home_site", "korean_chinese_host", "church_tie", "distress", "age_decades",
     "elementary", "secondary", "postsecondary", "farmer", "trader", "student", "other_job",
+    *EXTRA_COLUMNS,  # the further documented numbers (world/extras.py)
 )
 
 
@@ -59,8 +61,8 @@ def population_frame(cols: dict[str, np.ndarray], rows: np.ndarray | None = None
     for k in COLUMNS:
         if k == "person_id":
             out[k] = take.astype(np.int64)
-        elif k in CATEGORIES:
-            out[k] = np.asarray(CATEGORIES[k], dtype=object)[cols[k][take]]
+        elif k in ALL_CATEGORIES:
+            out[k] = np.asarray(ALL_CATEGORIES[k], dtype=object)[cols[k][take]]
         else:
             out[k] = cols[k][take] if rows is not None else cols[k]
     return pd.DataFrame(out)

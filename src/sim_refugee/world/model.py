@@ -12,8 +12,9 @@ Link functions: probit (unit-variance normal errors) for binaries and for the or
 education index, the five experiences' errors loading on two correlated latent
 exposures; ordered probit with NON-normal (two-component mixture) errors for the
 seven Likert items; multinomial logit (Gumbel errors) for province and occupation;
-multinomial probit with correlated US/SK errors for the destination; log-normal for
-years in China.
+multinomial probit with correlated US/SK errors for the destination; for years in
+China a monotone map of a normal index that puts Table 1's five spells at their shares
+per gender, with log-normal tails.
 """
 
 from __future__ import annotations
@@ -98,6 +99,11 @@ def draw_noise(n: int, seed_seq: np.random.SeedSequence) -> Cols:
     z["job"] = r.standard_normal(n)
     r = child_rng(seed_seq, "dest")
     z["dest"] = r.standard_normal((n, len(DESTS)))
+    # the further documented variables (world.extras): their own NEW child streams, so
+    # every draw above is unchanged by them
+    from sim_refugee.world.extras import draw_extra_noise
+
+    z.update(draw_extra_noise(n, seed_seq))
     return z
 
 
@@ -387,14 +393,28 @@ def simulate(
                    ).astype(np.int8)
 
     # ---------------- the China spell ----------------
+    # Years in China: a monotone map of the index (age effect + noise) whose four
+    # thresholds per gender put Table 1's five spells at their shares (the >3y share is
+    # the documented margin, the others assumptions inside Table 1's decoded ranges);
+    # log years is linear in the index between the spell edges (6 months, 1, 2, 3 years)
+    # and continues with slope 1 below 6 months and above 3 years (the log-normal's tails).
     idx = a["years.age_decades"] * (c["age_decades"] - 3.8) + a["years.sigma"] * z["years"]
     w = weights()
-    if w is not None and "over3_men" in targets:
-        for g, m, key in (("years_m", ~female, "over3_men"), ("years_f", female, "over3_women")):
-            # share(years > 3) = p  <=>  mu = log 3 - (1-p) quantile of idx
-            q = _solve_threshold(idx[m], w[m], 1.0 - targets[key], np.log(3.0) - theta[g], tol)
-            theta[g] = np.log(3.0) - q
-    years = np.exp(np.where(female, theta["years_f"], theta["years_m"]) + idx)
+    if w is not None and "spells_men" in targets:
+        for g, m, key in (("spells_m", ~female, "spells_men"), ("spells_f", female,
+                                                                "spells_women")):
+            cum = np.cumsum(targets[key])[:4]
+            theta[g] = np.array([_solve_threshold(idx[m], w[m], p, theta[g][k], tol)
+                                 for k, p in enumerate(cum)])
+    edges = np.log(np.array([0.5, 1.0, 2.0, 3.0]))
+    log_years = np.empty(n)
+    for g, m in (("spells_m", ~female), ("spells_f", female)):
+        th = np.maximum.accumulate(np.asarray(theta[g], dtype=float))
+        x = idx[m]
+        mid = np.interp(x, th, edges)
+        log_years[m] = np.where(x < th[0], edges[0] + (x - th[0]),
+                                np.where(x > th[3], edges[3] + (x - th[3]), mid))
+    years = np.exp(log_years)
     c["years_in_china"] = np.clip(years, 1.0 / 52.0, a["years.max"])
     c["china_spell"] = np.searchsorted(
         np.array([0.5, 1.0, 2.0, 3.0]), c["years_in_china"], side="right").astype(np.int8)
@@ -497,7 +517,7 @@ def initial_theta() -> dict:
     th["occupation"] = np.zeros(len(OCCUPATIONS))
     th["dest"] = np.zeros(len(DESTS))
     th["educ"] = np.array([-0.15, 1.9])
-    th["years_m"] = th["years_f"] = 0.5
+    th["spells_m"] = th["spells_f"] = np.array([-1.2, -0.6, 0.0, 0.5])
     for it in ITEMS:
         th[f"tau.{it}"] = np.array([-1.2, -0.3, 0.7])
     return th

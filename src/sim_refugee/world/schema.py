@@ -19,8 +19,9 @@ import pandas as pd
 
 from sim_refugee.errors import MissingColumnError, UserInputError
 from sim_refugee.validation import MAX_POPULATION_SIZE, validate_model
+from sim_refugee.world.extras import ALL_CATEGORIES, EXTRA_BINARY, EXTRA_ITEMS
 from sim_refugee.world.generator import COLUMNS
-from sim_refugee.world.model import CATEGORIES, ITEMS
+from sim_refugee.world.model import ITEMS
 
 Kind = Literal["id", "binary", "item", "number", "category"]
 
@@ -55,7 +56,7 @@ _BINARY = (
     "female", "northeast", "pyongyang", "urban_origin", "death", "foodaid", "family_missing",
     "arrest", "camp", "trafficking", "urban_china", "children", "job", "prefer_us",
     "prefer_sk", "korean_chinese_host", "church_tie", "elementary", "secondary",
-    "postsecondary", "farmer", "trader", "student", "other_job",
+    "postsecondary", "farmer", "trader", "student", "other_job", *EXTRA_BINARY,
 )
 _NUMBERS: dict[str, tuple[float | None, float | None]] = {
     "age": (0.0, 120.0),
@@ -71,10 +72,10 @@ def _spec(name: str) -> ColumnSpec | None:
         return ColumnSpec(name, "id")
     if name in _BINARY:
         return ColumnSpec(name, "binary")
-    if name in ITEMS:
+    if name in ITEMS or name in EXTRA_ITEMS:
         return ColumnSpec(name, "item", 1, 4)
-    if name in CATEGORIES:
-        return ColumnSpec(name, "category", levels=tuple(CATEGORIES[name]))
+    if name in ALL_CATEGORIES:
+        return ColumnSpec(name, "category", levels=tuple(ALL_CATEGORIES[name]))
     if name in _NUMBERS:
         lo, hi = _NUMBERS[name]
         return ColumnSpec(name, "number", lo, hi)
