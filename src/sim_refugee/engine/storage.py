@@ -401,16 +401,14 @@ def results_path(out: str | Path) -> tuple[Path, dict[str, list[str]], str]:
     return path, lab, unit
 
 
-def open_results(out: str | Path, lazy: bool = False) -> xr.Dataset:
-    """Load OUT/results.nc (collecting first if needed); ``lazy``: open without loading
-    (read slices with ``isel``; the caller closes it)."""
+def open_results(out: str | Path) -> xr.Dataset:
+    """Load OUT/results.nc (collecting first if needed): all of it, in memory (the
+    streaming diagnosis reads it by slices instead, ``diagnosis.stream``)."""
     out = Path(out)
     path = out / "results.nc" if out.is_dir() else out
     if out.is_dir() and not path.exists():
         collect(out)
     if not path.exists():
         raise UserInputError(f"no results at {str(path)!r}", key=str(path))
-    if lazy:
-        return xr.open_dataset(path, engine=ENGINE)
     with xr.open_dataset(path, engine=ENGINE) as ds:
         return ds.load()
