@@ -3,12 +3,15 @@
 Layout of an output folder::
 
     OUT/manifest.json          config, its hash, root seed, package versions, conditions
-    OUT/chunks/<task>.nc       one finished chunk (or census fit), written atomically
-    OUT/results.nc             written by ``collect``
+    OUT/.lock                  held by the run writing into OUT (``integrity.folder_lock``)
+    OUT/chunks/<task>.nc       one finished chunk (or census fit), written atomically,
+                               with provenance attributes (config/layout hash, code version)
+    OUT/chunks/<task>.nc.sha256  its checksum (``integrity``)
+    OUT/results.nc             written by ``collect``, chunk by chunk
 
 Chunk files are written with ``sim_refugee.io.atomic_path`` (temp file + rename), so a
-file under its final name is complete; ``verify_chunk`` still opens and checks it on
-resume (a truncated or foreign file is recomputed).
+file under its final name is complete; ``check_chunk`` still verifies its checksum,
+content and provenance on resume (a corrupt file is recomputed, a stale one refused).
 """
 
 from __future__ import annotations
