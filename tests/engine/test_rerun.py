@@ -84,3 +84,10 @@ def test_rerun_paper_suite_bit_identical(tmp_path: Path) -> None:
     (r,) = rerun(out, "sample/0/1")
     assert r.identical, r.differs
     assert np.isfinite(r.recomputed["estimates"].values).sum() > 100
+
+
+def test_rerun_restores_thread_pools(run: Path) -> None:
+    from sim_refugee.estimators import _threads
+
+    rerun(run, "sample/0/2", design="srs", condition="c000")
+    assert _threads.pinned() is None  # BLAS pinned only while recomputing

@@ -21,6 +21,7 @@ from sim_refugee.engine.config import Experiment, stable_hash, validate_experime
 from sim_refugee.engine.storage import chunk_dir, read_chunk, read_manifest
 from sim_refugee.engine.tasks import TaskSpec, execute_task
 from sim_refugee.errors import UserInputError
+from sim_refugee.estimators._threads import threads_pinned
 
 COMPARED = ("estimates", "model_status", "claims", "scalars", "rep_status", "rep_message")
 _KEY = re.compile(r"^sample/(\d+)/(\d+)$")
@@ -106,8 +107,10 @@ def rerun(out: str | Path, key: str, design: str | None = None,
             if rep not in stored["replication"].values:
                 raise UserInputError(f"{key} of {cond.key}/{des} is not stored", key="--key")
             stored = stored.sel(replication=[rep])
-            new = execute_task(TaskSpec(kind="reps", rep_start=rep, rep_stop=rep + 1,
-                                        **common))
+            # BLAS/OpenMP pinned as the run's workers were, restored afterwards
+            with threads_pinned(exp.file.backend.threads):
+                new = execute_task(TaskSpec(kind="reps", rep_start=rep, rep_stop=rep + 1,
+                                            **common), limit_threads=False)
             differs = [v for v in COMPARED if not _same(np.asarray(new[v].values),
                                                        np.asarray(stored[v].values))]
             results.append(Rerun(cond.key, des, pop, rep, new, stored, differs))

@@ -3,12 +3,15 @@
 Layout of an output folder::
 
     OUT/manifest.json          config, its hash, root seed, package versions, conditions
-    OUT/chunks/<task>.nc       one finished chunk (or census fit), written atomically
-    OUT/results.nc             written by ``collect``
+    OUT/.lock                  held by the run writing into OUT (``integrity.folder_lock``)
+    OUT/chunks/<task>.nc       one finished chunk (or census fit), written atomically,
+                               with provenance attributes (config/layout hash, code version)
+    OUT/chunks/<task>.nc.sha256  its checksum (``integrity``)
+    OUT/results.nc             written by ``collect``, chunk by chunk
 
 Chunk files are written with ``sim_refugee.io.atomic_path`` (temp file + rename), so a
-file under its final name is complete; ``verify_chunk`` still opens and checks it on
-resume (a truncated or foreign file is recomputed).
+file under its final name is complete; ``check_chunk`` still verifies its checksum,
+content and provenance on resume (a corrupt file is recomputed, a stale one refused).
 """
 
 from __future__ import annotations
@@ -401,16 +404,14 @@ def results_path(out: str | Path) -> tuple[Path, dict[str, list[str]], str]:
     return path, lab, unit
 
 
-def open_results(out: str | Path, lazy: bool = False) -> xr.Dataset:
-    """Load OUT/results.nc (collecting first if needed); ``lazy``: open without loading
-    (read slices with ``isel``; the caller closes it)."""
+def open_results(out: str | Path) -> xr.Dataset:
+    """Load OUT/results.nc (collecting first if needed): all of it, in memory (the
+    streaming diagnosis reads it by slices instead, ``diagnosis.stream``)."""
     out = Path(out)
     path = out / "results.nc" if out.is_dir() else out
     if out.is_dir() and not path.exists():
         collect(out)
     if not path.exists():
         raise UserInputError(f"no results at {str(path)!r}", key=str(path))
-    if lazy:
-        return xr.open_dataset(path, engine=ENGINE)
     with xr.open_dataset(path, engine=ENGINE) as ds:
         return ds.load()
