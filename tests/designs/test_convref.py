@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from sim_refugee.designs.convref import DESIGN, ConvRefParams
+from sim_refugee.designs.combined.convref import DESIGN, ConvRefParams
 from sim_refugee.designs.paper import DESIGN as PAPER
 from sim_refugee.seeds import seed_sequence
 from sim_refugee.world import WorldConfig, build_population

@@ -11,8 +11,8 @@ The draw returns both parts stacked, with ``source`` = "convenience" or "referen
 the reference rows keep their own design's ``incl_prob`` and ``weight`` (the design
 weights d of CLW), the convenience rows the paper design's. Analyses that pool all rows
 as one sample are wrong for this design: use the reference rows for the propensities
-only (the paper suite does not know this yet, so the design is not registered in
-``designs.DESIGN_NAMES``: ``from sim_refugee.designs.convref import DESIGN``).
+only (the paper suite does not know this yet, so the design is not in the registry of
+``sim_refugee.designs``: see ``designs.combined``).
 
 Randomness: the replication's generator is split with ``Generator.spawn`` into one
 child for the convenience part and one for the reference part, so changing the
