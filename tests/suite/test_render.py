@@ -124,3 +124,16 @@ def test_report_uses_labels_not_codes(result):
     assert "| Less than 6 months |" in md and "| South Korea |" in md
     assert "Gender test: Pearson chi-square(1)" in t6
     assert "(0." in md.split("## Table 9")[1]  # SEs in the regression tables
+
+
+def test_paper_numbers_beside_the_new_items():
+    """The paper's stated numbers come from targets/paper.yaml for the items issue 11
+    added: 'more than half reported that they had paid' (sec. III) reads as a bound,
+    '95 percent' economic reasons (sec. III) as the number."""
+    from sim_refugee.suite.render import level_text, paper_text
+
+    assert paper_text("help_paid", "yes", "total") == "more than 50"
+    assert paper_text("leave_reason", "economic", "total") == "95"
+    assert paper_text("help_paid", "no", "total") == ""
+    assert level_text("dest_detail", "others") == "Others"
+    assert level_text("witness_starvation", "yes") == "Yes"

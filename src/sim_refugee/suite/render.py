@@ -7,6 +7,8 @@ numbers: its estimates are not estimates.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2 as chi2_dist
@@ -51,7 +53,41 @@ LEVEL_LABELS: dict[str, dict[str, str]] = {
     "anxiety_reason": {"arrest": "Arrest", "hunger": "Hunger", "home": "Home",
                        "family": "Family in North Korea", "other": "Others"},
 }
-BINARY_LABELS = {"0": "No", "1": "Yes"}
+LEVEL_LABELS["dest_detail"] = {**LEVEL_LABELS["dest"], "others": "Others"}
+LEVEL_LABELS["family_missing_why"] = {
+    "speaking": "Speaking against the regime", "traveling": "Traveling without permission",
+    "crossing": "Crossing the border to China", "stealing": "Stealing food",
+    "dont_know": "Don't know"}
+BINARY_LABELS = {"0": "No", "1": "Yes", "no": "No", "yes": "Yes"}
+
+#: The question behind an item, as the paper asks or reports it (a subsection title).
+ITEM_TITLES = {
+    "family_missing": "Family members arrested or whereabouts unknown",
+    "family_missing_why": "If yes, why?",
+    "camp": "Sent to labor camp/political prison",
+    "witness_executions": "If yes, did you witness the execution of prisoners?",
+    "witness_starvation": "If yes, did you witness forced starvation?",
+    "witness_torture_death": "If yes, did you witness death due to torture/beating?",
+    "witness_infanticide": "If yes, did you witness the killing of infants?",
+    "believe_experiments": "Believe prisoners are used for experiments",
+    "dest": "Preferred destination (the four the models use, Russia/Japan/Others pooled)",
+    "dest_detail": "Preferred destination (as Table 8 prints it)",
+    "arrest": "Arrested in North Korea", "death": "Family member died of hunger",
+    "foodaid": "Aware of food aid and believes it went elsewhere (Table 7's food aid)",
+    "trafficking": "Aware of trafficking", "job": "Employed in China",
+    "children": "Has children", "leave_reason": "Reason for leaving North Korea",
+    "help_paid": "Paid for help with leaving (of those helped)",
+    "living": "Living arrangements in China", "aid_status": "Knowledge of food aid",
+    "aid_military": "Believes aid went to the military",
+    "aid_officials": "Believes aid went to officials",
+    "children_separation_why": "Why separated from children",
+    "return_reason": "Reason for returning to North Korea",
+    "repatriations": "Times repatriated", "wage": "Wages in China",
+    "help_leaving": "Had help leaving North Korea", "help_ngo": "Help from an NGO",
+    "help_korean_chinese": "Help from Korean-Chinese",
+    "children_separated": "Separated from children", "family_in_nk": "Family still in North Korea",
+    "returned_nk": "Returned to North Korea voluntarily", "plan_return": "Plans to return",
+}
 GROUP_LABELS = {"male": "Males", "female": "Females", "total": "Total"}
 
 
@@ -63,6 +99,37 @@ def level_text(item: str, level: str) -> str:
     if level in BINARY_LABELS:
         return BINARY_LABELS[level]
     return level.replace("_", " ")
+
+
+@functools.cache
+def _documented() -> dict[tuple[str, str, str], str]:
+    """The paper's documented shares (targets/paper.yaml margins) by (item, level, group),
+    as text: '[says ]percent[ of <denominator>]'."""
+    from sim_refugee.targets import paper_margins
+
+    out: dict[tuple[str, str, str], str] = {}
+    for r in paper_margins().itertuples(index=False):
+        if r.kind != "share" or r.level is None:
+            continue
+        pct = f"{100 * float(r.value):.3g}"
+        says = r.says if isinstance(r.says, str) else {"min": "more than", "max": "fewer than"
+                                                      }.get(r.bound, "")
+        # a short qualifier reads before the number ('more than 50'), a note after it
+        text = (f"{says} {pct}" if len(says) <= 15 else f"{pct} ({says})").strip()
+        if isinstance(r.among, dict):
+            text += f" of {r.variable if 'variable' not in r.among else r.among['variable']}"
+            text += f" in {'/'.join(map(str, r.among.get('levels', [])))}"
+        group = {"all": "total"}.get(r.group, r.group)
+        out[(str(r.variable), str(r.level), group)] = text
+    return out
+
+
+def paper_text(item: str, level: str, group: str) -> str:
+    """What the paper states for one cell: the text's number (TEXT_PERCENTS) or else the
+    documented margin of targets/paper.yaml; '' if it states nothing."""
+    if (item, level, group) in TEXT_PERCENTS:
+        return TEXT_PERCENTS[(item, level, group)]
+    return _documented().get((item, level, group), "")
 
 
 def _cell(b: float, p: float) -> str:
@@ -192,8 +259,8 @@ def descriptive_wide(res, item: str, census=None) -> pd.DataFrame:
             c = census.tables
             x = c[(c["item"] == item) & (c["level"] == lv) & (c["group"] == "total")]
             r["population %"] = round(float(x["pct"].iloc[0]), 1) if len(x) else np.nan
-        r["paper %"] = "; ".join(f"{GROUP_LABELS[g]}: {TEXT_PERCENTS[(item, lv, g)]}"
-                                 for g in GROUPS if (item, lv, g) in TEXT_PERCENTS)
+        r["paper %"] = "; ".join(f"{GROUP_LABELS[g]}: {paper_text(item, lv, g)}"
+                                 for g in GROUPS if paper_text(item, lv, g))
         rows.append(r)
     total = {"level": "Total"}
     for g in GROUPS:
@@ -280,7 +347,7 @@ def markdown_report(res, claims: pd.DataFrame, census=None, meta: dict | None = 
             continue
         for item in shown:
             if len(items) > 1:
-                out += [f"### {item.replace('_', ' ')}", ""]
+                out += [f"### {ITEM_TITLES.get(item, item.replace('_', ' '))}", ""]
             out += [_md(descriptive_wide(res, item, census)), "", gender_test_line(res, item), ""]
     out += ["## Table 7: SNP ordered probit (order 3), raw coefficients", "",
             _md_regression(table7_wide(res, census)), ""]
