@@ -117,7 +117,7 @@ def test_a_failed_fit_is_printed_as_failed_without_numbers(result):
 def test_report_uses_labels_not_codes(result):
     claims = pd.DataFrame({"claim": ["x"], "sample": [True]})
     md = markdown_report(result, claims)
-    t6 = md.split("## Table 6")[1].split("## ")[0]
+    t6 = md.split("## Table 6")[1].split("\n## ")[0]
     levels = [line.split("|")[1].strip() for line in t6.splitlines()
               if line.startswith("| ") and not line.startswith("| level")]
     assert levels == ["No", "Yes", "Total"]
