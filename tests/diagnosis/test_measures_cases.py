@@ -160,46 +160,64 @@ def test_leading_axes_are_kept_and_one_replication_has_no_spread():
 # ----------------------------------------------------------------- diagnose() ---
 
 P, R = 2, 5  # populations, replications per population
+C, D, T = 2, 2, 3  # conditions, designs, terms (two terms of model m2)
+TERMS = ["m1:x", "m2:x", "m2:z"]
+MODEL_OF = [0, 1, 1]
 
 
-def _results() -> xr.Dataset:
-    """A results cube for one condition, two designs, two terms of two models, two
-    claims, with failures, a skipped model and population-specific estimands."""
+def _results(n_designs: int = D, with_claims: bool = True) -> xr.Dataset:
+    """A results cube: two conditions with different estimands and claim truths, three
+    terms of two models, two claims, with failures, a skipped model and
+    population-specific estimands."""
     rng = np.random.default_rng(7)
-    shape = (1, 2, 2, P, R)  # condition, design, model_term, population, replication
+    shape = (C, n_designs, T, P, R)
     est = 0.5 + rng.normal(0, 0.2, shape)
     se = rng.uniform(0.1, 0.3, shape)
     pval = rng.uniform(0, 0.1, shape)
     estimates = np.stack([est, se, pval], axis=3)  # statistic after model_term
-    estimand = np.array([[[[0.45, 0.55], [0.1, 0.1], [0.0, 0.0]],
-                          [[-0.2, -0.3], [0.1, 0.1], [0.0, 0.0]]]])  # (C, term, stat, P)
-    rep_status = np.full((1, 2, P, R), "ok", dtype=object)
-    rep_status[0, 1, 0, 4] = "error"
-    rep_status[0, 0, 1, 4] = "not_run"
-    model_status = np.full((1, 2, 2, P, R), "ok", dtype=object)
+    estimand = np.zeros((C, T, 3, P))
+    estimand[:, :, 0, :] = [[[0.45, 0.55], [-0.2, -0.3], [0.6, 0.6]],
+                            [[0.35, 0.65], [0.2, 0.1], [0.5, 0.4]]]
+    rep_status = np.full((C, n_designs, P, R), "ok", dtype=object)
+    rep_status[0, -1, 0, 4] = "error"
+    rep_status[1, 0, 1, 4] = "not_run"
+    model_status = np.full((C, n_designs, 2, P, R), "ok", dtype=object)
     model_status[0, 0, 0, 0, 1] = "failed"
+    model_status[1, -1, 1, 0, 2] = "failed"
     model_status[0, :, 1, 1, :] = "skipped"
-    claims = rng.integers(0, 2, (1, 2, 2, P, R)).astype(float)
+    claims = rng.integers(0, 2, (C, n_designs, 2, P, R)).astype(float)
     claims[0, 0, 1, 0, 2] = np.nan
-    claim_truth = np.array([[[1.0, 1.0], [0.0, np.nan]]])
+    claim_truth = np.array([[[1.0, 1.0], [0.0, np.nan]], [[0.0, 1.0], [1.0, 1.0]]])
+    data = {
+        "estimates": (("condition", "design", "model_term", "statistic", "population",
+                       "replication"), estimates),
+        "estimand": (("condition", "model_term", "statistic", "population"), estimand),
+        "rep_status": (("condition", "design", "population", "replication"), rep_status),
+        "model_status": (("condition", "design", "model", "population", "replication"),
+                         model_status),
+    }
+    if with_claims:
+        data["claims"] = (("condition", "design", "claim", "population", "replication"), claims)
+        data["claim_truth"] = (("condition", "claim", "population"), claim_truth)
     return xr.Dataset(
-        {
-            "estimates": (("condition", "design", "model_term", "statistic", "population",
-                           "replication"), estimates),
-            "estimand": (("condition", "model_term", "statistic", "population"), estimand),
-            "rep_status": (("condition", "design", "population", "replication"), rep_status),
-            "model_status": (("condition", "design", "model", "population", "replication"),
-                             model_status),
-            "claims": (("condition", "design", "claim", "population", "replication"), claims),
-            "claim_truth": (("condition", "claim", "population"), claim_truth),
-        },
-        coords={"condition": ["c000"], "design": ["srs", "paper"],
-                "model_term": ["m1:x", "m2:x"], "statistic": ["estimate", "se", "pvalue"],
-                "model": ["m1", "m2"], "model_of_term": ("model_term", ["m1", "m2"]),
-                "term": ("model_term", ["x", "x"]), "claim": ["c1", "c2"],
+        data,
+        coords={"condition": ["c000", "c001"], "design": ["srs", "paper"][:n_designs],
+                "condition_label": ("condition", ["n=100", "n=200"]),
+                "n": ("condition", [100, 200]),
+                "model_term": TERMS, "statistic": ["estimate", "se", "pvalue"],
+                "model": ["m1", "m2"], "model_of_term": ("model_term", ["m1", "m2", "m2"]),
+                "term": ("model_term", ["x", "x", "z"]), "claim": ["c1", "c2"],
                 "population": [0, 1], "replication": list(range(R))},
         attrs={"config_hash": "abc", "root_seed": 3, "unit": "toy", "ignored": 1},
     )
+
+
+def _inputs(res: xr.Dataset, c: int):
+    a = res["estimates"].values[c]  # design, term, stat, P, R
+    theta = np.repeat(res["estimand"].values[c, :, 0, :], R, axis=-1)  # (term, P*R)
+    rs = res["rep_status"].values[c].reshape(res.sizes["design"], -1)
+    ms = res["model_status"].values[c].reshape(res.sizes["design"], 2, -1)
+    return a, theta, rs, ms
 
 
 def test_diagnose_terms_against_numpy():
@@ -207,90 +225,100 @@ def test_diagnose_terms_against_numpy():
     d = diagnose(res)
     assert d.attrs == {"config_hash": "abc", "root_seed": 3, "unit": "toy",
                        "reference": "Morris, White & Crowther (2019), Stat Med 38:2074-2102"}
-    a = res["estimates"].values[0]
-    theta = np.repeat(res["estimand"].values[0, :, 0, :], R, axis=-1)  # (term, P*R)
-    rs = res["rep_status"].values[0].reshape(2, -1)
-    ms = res["model_status"].values[0].reshape(2, 2, -1)
-    for di, dname in enumerate(["srs", "paper"]):
-        for ti, tname in enumerate(["m1:x", "m2:x"]):
-            e = a[di, ti, 0].reshape(-1) - theta[ti]
-            good = (rs[di] == "ok") & (ms[di, ti] == "ok")
-            sel = d.sel(condition="c000", design=dname, model_term=tname, basis="successes")
-            got = dict(zip(TERM_MEASURES, sel["value"].values, strict=True))
-            assert got["n_sim"] == good.sum(), (dname, tname)
-            assert got["bias"] == pytest.approx(e[good].mean(), rel=1e-12)
-            assert got["estimand"] == pytest.approx(theta[ti][good].mean(), rel=1e-12)
-            used = (rs[di] != "not_run") & (ms[di, ti] != "skipped")
-            assert got["failure_rate"] == pytest.approx(np.mean(~good[used]))
+    assert d["model_of_term"].dims == ("model_term",) and d["term"].dims == ("model_term",)
+    assert list(d["model_of_term"].values) == ["m1", "m2", "m2"]
+    assert list(d["term"].values) == ["x", "x", "z"]
+    assert list(d["condition_label"].values) == ["n=100", "n=200"]
+    assert d["n"].dims == ("condition",) and list(d["n"].values) == [100, 200]
+    assert list(d["measure"].values) == list(TERM_MEASURES)
+    for c, cname in enumerate(["c000", "c001"]):
+        a, theta, rs, ms = _inputs(res, c)
+        for di, dname in enumerate(["srs", "paper"]):
+            for ti, tname in enumerate(TERMS):
+                e = a[di, ti, 0].reshape(-1) - theta[ti]
+                good = (rs[di] == "ok") & (ms[di, MODEL_OF[ti]] == "ok")
+                sel = d.sel(condition=cname, design=dname, model_term=tname, basis="successes")
+                got = dict(zip(TERM_MEASURES, sel["value"].values, strict=True))
+                assert got["n_sim"] == good.sum(), (cname, dname, tname)
+                assert got["bias"] == pytest.approx(e[good].mean(), rel=1e-12)
+                assert got["estimand"] == pytest.approx(theta[ti][good].mean(), rel=1e-12)
+                used = (rs[di] != "not_run") & (ms[di, MODEL_OF[ti]] != "skipped")
+                assert got["failure_rate"] == pytest.approx(np.mean(~good[used]))
     fr = d["failure_rate"].sel(condition="c000")
-    assert float(fr.sel(design="srs", model="m1")) == pytest.approx(1 / 9)
+    assert float(fr.sel(design="srs", model="m1")) == pytest.approx(1 / 10)
     assert float(fr.sel(design="paper", model="m1")) == pytest.approx(1 / 10)
     assert float(fr.sel(design="paper", model="m2")) == pytest.approx(1 / 5)
     assert float(d["failure_rate_mcse"].sel(condition="c000", design="paper", model="m2")) == \
         pytest.approx(np.sqrt(0.2 * 0.8 / 5))
-    rer = d["replication_error_rate"].sel(condition="c000")
-    assert float(rer.sel(design="srs")) == 0.0
-    assert float(rer.sel(design="paper")) == pytest.approx(1 / 10)
-    assert list(d["measure"].values) == list(TERM_MEASURES)
-    assert list(d["model_of_term"].values) == ["m1", "m2"]
+    assert float(d["failure_rate"].sel(condition="c001", design="srs", model="m2")) == 0.0
+    rer = d["replication_error_rate"]
+    assert float(rer.sel(condition="c000", design="srs")) == 0.0
+    assert float(rer.sel(condition="c000", design="paper")) == pytest.approx(1 / 10)
 
 
 def test_diagnose_claims_against_numpy():
     res = _results()
     d = diagnose(res)
-    c = res["claims"].values[0].reshape(2, 2, -1)  # design, claim, P*R
-    rs = res["rep_status"].values[0].reshape(2, -1)
-    truth = np.repeat(res["claim_truth"].values[0], R, axis=-1)  # claim, P*R
-    for di, dname in enumerate(["srs", "paper"]):
-        for ki, cname in enumerate(["c1", "c2"]):
-            used = rs[di] != "not_run"
-            ev = used & np.isfinite(c[di, ki])
-            got = dict(zip(CLAIM_MEASURES, d["claim_value"].sel(
-                condition="c000", design=dname, claim=cname).values, strict=True))
-            mc = dict(zip(CLAIM_MEASURES, d["claim_mcse"].sel(
-                condition="c000", design=dname, claim=cname).values, strict=True))
-            rep = np.mean(c[di, ki][ev] == 1)
-            assert got["n_sim"] == used.sum()
-            assert got["reproduction_rate"] == pytest.approx(rep)
-            assert mc["reproduction_rate"] == pytest.approx(np.sqrt(rep * (1 - rep) / ev.sum()))
-            assert got["reproduction_rate_all"] == pytest.approx(
-                np.sum(c[di, ki][ev] == 1) / used.sum())
-            assert got["evaluable_rate"] == pytest.approx(ev.sum() / used.sum())
-            both = ev & np.isfinite(truth[ki])
-            if both.any():
-                assert got["agreement_rate"] == pytest.approx(
-                    np.mean(c[di, ki][both] == truth[ki][both]))
-            else:
-                assert np.isnan(got["agreement_rate"])
-            t = np.nanmean(res["claim_truth"].values[0, ki])
-            assert got["truth_rate"] == pytest.approx(t)
-            assert mc["truth_rate"] == pytest.approx(np.sqrt(t * (1 - t) / P))
+    for ci, cond in enumerate(["c000", "c001"]):
+        c = res["claims"].values[ci].reshape(2, 2, -1)  # design, claim, P*R
+        rs = res["rep_status"].values[ci].reshape(2, -1)
+        truth = np.repeat(res["claim_truth"].values[ci], R, axis=-1)  # claim, P*R
+        for di, dname in enumerate(["srs", "paper"]):
+            for ki, cname in enumerate(["c1", "c2"]):
+                used = rs[di] != "not_run"
+                ev = used & np.isfinite(c[di, ki])
+                got = dict(zip(CLAIM_MEASURES, d["claim_value"].sel(
+                    condition=cond, design=dname, claim=cname).values, strict=True))
+                mc = dict(zip(CLAIM_MEASURES, d["claim_mcse"].sel(
+                    condition=cond, design=dname, claim=cname).values, strict=True))
+                rep = np.mean(c[di, ki][ev] == 1)
+                assert got["n_sim"] == used.sum()
+                assert got["reproduction_rate"] == pytest.approx(rep)
+                assert mc["reproduction_rate"] == pytest.approx(
+                    np.sqrt(rep * (1 - rep) / ev.sum()))
+                assert got["reproduction_rate_all"] == pytest.approx(
+                    np.sum(c[di, ki][ev] == 1) / used.sum())
+                assert got["evaluable_rate"] == pytest.approx(ev.sum() / used.sum())
+                both = ev & np.isfinite(truth[ki])
+                if both.any():
+                    assert got["agreement_rate"] == pytest.approx(
+                        np.mean(c[di, ki][both] == truth[ki][both]))
+                else:
+                    assert np.isnan(got["agreement_rate"])
+                t = np.nanmean(res["claim_truth"].values[ci, ki])
+                assert got["truth_rate"] == pytest.approx(t)
+                assert mc["truth_rate"] == pytest.approx(np.sqrt(t * (1 - t) / P))
 
 
 def test_diagnose_paired_differences_against_numpy():
     res = _results()
     d = diagnose(res)
-    a = res["estimates"].values[0]
-    theta = np.repeat(res["estimand"].values[0, :, 0, :], R, axis=-1)
-    rs = res["rep_status"].values[0].reshape(2, -1)
-    ms = res["model_status"].values[0].reshape(2, 2, -1)
-    for ti, tname in enumerate(["m1:x", "m2:x"]):
-        e = a[:, ti, 0].reshape(2, -1) - theta[ti]
-        s = a[:, ti, 1].reshape(2, -1)
-        p = a[:, ti, 2].reshape(2, -1)
-        good = (rs == "ok") & (ms[:, ti] == "ok")
-        both = good[0] & good[1]
-        sel = d.sel(condition="c000", contrast="paper - srs", model_term=tname)
-        got = dict(zip(PAIRED_MEASURES, sel["paired_value"].values, strict=True))
-        mc = dict(zip(PAIRED_MEASURES, sel["paired_mcse"].values, strict=True))
-        assert got["n_pairs"] == both.sum()
-        for name, x in (("bias_diff", e), ("mse_diff", e**2),
-                        ("coverage_diff", (np.abs(e) <= Z975 * s).astype(float)),
-                        ("power_diff", (p < 0.05).astype(float))):
-            diff = (x[1] - x[0])[both]
-            assert got[name] == pytest.approx(diff.mean(), abs=1e-13), (tname, name)
-            assert mc[name] == pytest.approx(diff.std(ddof=1) / np.sqrt(both.sum()),
-                                             abs=1e-13), (tname, name)
+    for ci, cond in enumerate(["c000", "c001"]):
+        a, theta, rs, ms = _inputs(res, ci)
+        for ti, tname in enumerate(TERMS):
+            e = a[:, ti, 0].reshape(2, -1) - theta[ti]
+            s = a[:, ti, 1].reshape(2, -1)
+            p = a[:, ti, 2].reshape(2, -1)
+            good = (rs == "ok") & (ms[:, MODEL_OF[ti]] == "ok")
+            both = good[0] & good[1]
+            sel = d.sel(condition=cond, contrast="paper - srs", model_term=tname)
+            got = dict(zip(PAIRED_MEASURES, sel["paired_value"].values, strict=True))
+            mc = dict(zip(PAIRED_MEASURES, sel["paired_mcse"].values, strict=True))
+            assert got["n_pairs"] == both.sum()
+            for name, x in (("bias_diff", e), ("mse_diff", e**2),
+                            ("coverage_diff", (np.abs(e) <= Z975 * s).astype(float)),
+                            ("power_diff", (p < 0.05).astype(float))):
+                diff = (x[1] - x[0])[both]
+                assert got[name] == pytest.approx(diff.mean(), abs=1e-13), (tname, name)
+                assert mc[name] == pytest.approx(diff.std(ddof=1) / np.sqrt(both.sum()),
+                                                 abs=1e-13), (tname, name)
+
+
+def test_diagnose_one_design_without_claims():
+    d = diagnose(_results(n_designs=1, with_claims=False))
+    assert "paired_value" not in d and "contrast" not in d.dims
+    assert "claim_value" not in d and "claim" not in d.dims
+    assert d.sizes["design"] == 1 and np.isfinite(d["value"].sel(measure="bias")).all()
 
 
 def test_condition_max_mcse_is_the_largest_monitored_mcse():
@@ -301,7 +329,8 @@ def test_condition_max_mcse_is_the_largest_monitored_mcse():
     cov_mc = float(d["mcse"].sel(measure=["bias", "coverage"]).max())
     rep_mc = float(d["claim_mcse"].sel(claim_measure="reproduction_rate").max())
     assert condition_max_mcse(one, ["bias"]) == pytest.approx(bias_mc)
-    assert condition_max_mcse(res, ["bias", "coverage"]) == pytest.approx(cov_mc)
+    assert condition_max_mcse(res.isel(condition=[0]), ["bias", "coverage"]) == \
+        pytest.approx(cov_mc)
     assert condition_max_mcse(one, ["reproduction"]) == pytest.approx(rep_mc)
     assert condition_max_mcse(one, ["bias", "reproduction"]) == pytest.approx(
         max(bias_mc, rep_mc))
