@@ -253,6 +253,7 @@ def test_diagnose_terms_against_numpy():
     assert float(d["failure_rate"].sel(condition="c001", design="srs", model="m2")) == 0.0
     rer = d["replication_error_rate"]
     assert float(rer.sel(condition="c000", design="srs")) == 0.0
+    assert float(rer.sel(condition="c001", design="srs")) == 0.0  # not_run is no error
     assert float(rer.sel(condition="c000", design="paper")) == pytest.approx(1 / 10)
 
 
@@ -301,6 +302,8 @@ def test_diagnose_paired_differences_against_numpy():
             p = a[:, ti, 2].reshape(2, -1)
             good = (rs == "ok") & (ms[:, MODEL_OF[ti]] == "ok")
             both = good[0] & good[1]
+            assert d["paired_value"].dims == ("condition", "contrast", "model_term",
+                                              "paired_measure")
             sel = d.sel(condition=cond, contrast="paper - srs", model_term=tname)
             got = dict(zip(PAIRED_MEASURES, sel["paired_value"].values, strict=True))
             mc = dict(zip(PAIRED_MEASURES, sel["paired_mcse"].values, strict=True))
@@ -341,3 +344,33 @@ def test_condition_max_mcse_is_the_largest_monitored_mcse():
     ok &= res["model_status"].values[0, 1, 1].reshape(-1) == "ok"
     assert float(d["mcse"].sel(design="paper", model_term="m2:x", measure="bias")) == \
         pytest.approx(a[ok].std(ddof=1) / np.sqrt(ok.sum()))
+
+
+def test_paired_indicators_at_their_bounds():
+    """|e| exactly 1.96 s covers and p exactly 0.05 does not reject, in the paired
+    differences as in the per-design measures."""
+    res = _results()
+    est = res["estimates"].values.copy()
+    estimand = res["estimand"].values.copy()
+    estimand[0, 0, 0, 0] = 0.0  # condition 0, term m1:x, population 0
+    # "paper", replication 0: e = 1.96 x se exactly; replication 3: p = 0.05 exactly;
+    # "srs": the same replications well inside
+    est[0, 1, 0, 0, 0, 0], est[0, 1, 0, 1, 0, 0] = Z975, 1.0
+    est[0, 1, 0, 2, 0, 3] = 0.05
+    est[0, 0, 0, 0, 0, 0], est[0, 0, 0, 1, 0, 0] = 0.0, 1.0
+    est[0, 0, 0, 2, 0, 3] = 0.5
+    res = res.assign(estimates=(res["estimates"].dims, est),
+                     estimand=(res["estimand"].dims, estimand))
+    d = diagnose(res)
+    a, th, rs, ms = _inputs(res, 0)
+    e = a[:, 0, 0].reshape(2, -1) - th[0]
+    cov = (np.abs(e) <= Z975 * a[:, 0, 1].reshape(2, -1)).astype(float)
+    rej = (a[:, 0, 2].reshape(2, -1) < 0.05).astype(float)
+    assert cov[1, 0] == 1.0 and cov[0, 0] == 1.0 and rej[1, 3] == 0.0 and rej[0, 3] == 0.0
+    good = (rs == "ok") & (ms[:, 0] == "ok")
+    both = good[0] & good[1]
+    got = d["paired_value"].sel(condition="c000", contrast="paper - srs", model_term="m1:x")
+    assert float(got.sel(paired_measure="coverage_diff")) == pytest.approx(
+        (cov[1] - cov[0])[both].mean(), abs=1e-13)
+    assert float(got.sel(paired_measure="power_diff")) == pytest.approx(
+        (rej[1] - rej[0])[both].mean(), abs=1e-13)
