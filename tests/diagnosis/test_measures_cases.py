@@ -80,6 +80,9 @@ def test_every_continuous_measure_and_mcse_by_hand():
     assert m["se_ratio"] == pytest.approx(
         mod / emp * np.sqrt(v_s2 / (4 * k * mod**4) + 1 / (2 * (k - 1))), rel=1e-12)
     assert m["mod_se"] == pytest.approx(np.sqrt(v_s2 / (4 * k * mod**2)), rel=1e-12)
+    assert v["emp_se"] == pytest.approx(emp, rel=1e-12)
+    assert m["emp_se"] == pytest.approx(emp / np.sqrt(2 * (k - 1)), rel=1e-12)
+    assert v["mod_se"] == pytest.approx(mod, rel=1e-12)
     mse = np.mean(e**2)
     mc_mse = np.sqrt(np.var(e**2, ddof=1) / k)
     assert v["rmse"] == pytest.approx(np.sqrt(mse), rel=1e-12)
@@ -119,13 +122,15 @@ def test_failed_and_unused_replications_on_both_bases():
     ok = np.array([True, True, False, True, False, True])  # 4: finite but failed fit
     use = np.array([True, True, True, True, True, False])  # 5: not run
     theta = 1.0
+    se = np.array([0.2, 0.25, np.nan, 0.3, 0.5, 0.9])
     v, m = _tm(est, se, pval, theta, use, ok, "successes")
     good = np.array([0, 1, 3])
+    assert v["mod_se"] == pytest.approx(np.sqrt(np.mean(se[good] ** 2)), rel=1e-12)
     e = est[good] - theta
     assert v["n_sim"] == 3
     assert v["bias"] == pytest.approx(e.mean())
     assert v["power"] == pytest.approx(2 / 3)
-    assert v["coverage"] == pytest.approx(np.mean(np.abs(e) <= Z975 * 0.2))
+    assert v["coverage"] == pytest.approx(np.mean(np.abs(e) <= Z975 * se[good]))
     assert v["failure_rate"] == pytest.approx(2 / 5)
     assert m["failure_rate"] == pytest.approx(np.sqrt(0.4 * 0.6 / 5))
     # "all": a used replication without an estimate makes the continuous measures NaN,
@@ -133,7 +138,8 @@ def test_failed_and_unused_replications_on_both_bases():
     v, _ = _tm(est, se, pval, theta, use, ok, "all")
     assert v["n_sim"] == 4  # the finite estimates among the used replications
     assert np.isnan(v["bias"]) and np.isnan(v["emp_se"]) and np.isnan(v["rmse"])
-    assert v["coverage"] == pytest.approx(np.sum(np.abs(est[[0, 1, 3]] - 1) <= Z975 * 0.2) / 5)
+    assert v["coverage"] == pytest.approx(
+        np.sum(np.abs(est[[0, 1, 3]] - 1) <= Z975 * se[[0, 1, 3]]) / 5)
     assert v["power"] == pytest.approx(3 / 5)  # the failed fit's p = 0.001 counts in "all"
     # "all" with every used estimate finite: the failed fit's estimate enters
     v, _ = _tm(est[[0, 1, 3, 4]], se[[0, 1, 3, 4]], pval[[0, 1, 3, 4]], theta,
@@ -374,3 +380,9 @@ def test_paired_indicators_at_their_bounds():
         (cov[1] - cov[0])[both].mean(), abs=1e-13)
     assert float(got.sel(paired_measure="power_diff")) == pytest.approx(
         (rej[1] - rej[0])[both].mean(), abs=1e-13)
+
+
+def test_two_replications_have_a_spread():
+    v, m = _tm([1.0, 2.0], [0.5, 0.5], [0.5, 0.5], 1.0)
+    assert v["emp_se"] == pytest.approx(np.std([0.0, 1.0], ddof=1))
+    assert m["bias"] == pytest.approx(np.std([0.0, 1.0], ddof=1) / np.sqrt(2))
