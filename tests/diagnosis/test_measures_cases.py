@@ -161,6 +161,12 @@ def test_leading_axes_are_kept_and_one_replication_has_no_spread():
     assert v[0, i["emp_se"]] == pytest.approx(np.std([1, 2, 4], ddof=1))
     assert v[1, i["n_sim"]] == 1 and v[1, i["bias"]] == 0.5
     assert np.isnan(v[1, i["emp_se"]]) and np.isnan(m[1, i["bias"]])
+    # the model SE's MCSE counts the replications of its own row only (3, not 4)
+    se2 = np.array([[1.0, 4.0, 9.0], [1.0, 1.0, 1.0]])
+    v, m = term_measures(est, np.sqrt(se2), np.full((2, 3), 0.5), np.zeros((2, 3)),
+                         np.ones((2, 3), bool), np.ones((2, 3), bool), "successes")
+    mod = np.sqrt(np.mean(se2[0]))
+    assert m[0, i["mod_se"]] == pytest.approx(np.sqrt(np.var(se2[0], ddof=1) / (4 * 3 * mod**2)))
 
 
 # ----------------------------------------------------------------- diagnose() ---
