@@ -113,7 +113,7 @@ def test_code_version_change_is_stale(toy, tmp_path: Path, monkeypatch) -> None:
     from sim_refugee.engine import integrity
 
     monkeypatch.setattr(integrity, "code_version", lambda: "99.0")
-    with pytest.raises(UserInputError, match="code version 0.1.0 -> 99.0"):
+    with pytest.raises(UserInputError, match=r"code version 0\.1\.0\+src\.[0-9a-f]{12} -> 99\.0"):
         _run(cfg, out, resume=True)
     s = _run(cfg, out, resume=True, recompute_stale=True)
     assert s["recomputed_chunks"] == 2  # the census fit and the one chunk
@@ -210,3 +210,14 @@ def test_workers_shut_down_on_interrupt(toy, tmp_path: Path, backend: str) -> No
     assert not alive, f"left-over processes: {[p.pid for p in alive]}"
     assert not (out / ".lock").exists()
     assert b"--resume" in proc.stderr.read()
+
+
+def test_code_version_names_the_release_and_the_sources() -> None:
+    """An edit to any source file changes the code version, not only a version bump: the
+    digest covers every .py file of the installed package."""
+    import sim_refugee
+    from sim_refugee.engine import integrity
+
+    v = integrity.code_version()
+    assert v.startswith(f"{sim_refugee.__version__}+src.") and len(v.split(".")[-1]) == 12
+    assert integrity.code_version() == v  # computed once per process, stable

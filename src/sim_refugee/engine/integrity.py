@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -35,11 +36,22 @@ LOCK_NAME = ".lock"
 SUM_SUFFIX = ".sha256"
 
 
+@functools.cache
 def code_version() -> str:
-    """The package version the chunks were computed with."""
+    """The code the chunks were computed with: the package version and a digest of every
+    Python source file of the installed package (relative path and bytes), so an edit
+    between releases also marks earlier chunks stale (``--recompute-stale`` or a new
+    ``--out`` then decide), not only a version bump."""
+    import sim_refugee
     from sim_refugee import __version__
 
-    return __version__
+    root = Path(sim_refugee.__file__).parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(b"\0")
+        h.update(f.read_bytes())
+    return f"{__version__}+src.{h.hexdigest()[:12]}"
 
 
 def layout_hash(labels: list[str] | tuple[str, ...], statistics: tuple[str, ...],
