@@ -313,7 +313,13 @@ def _paired(res: xr.Dataset, x: dict[str, np.ndarray]) -> xr.Dataset:
 def condition_max_mcse(res_cond: xr.Dataset, measures: list[str]) -> float:
     """Largest MCSE of the monitored measures over designs and terms (one condition)."""
     res = res_cond.expand_dims("condition") if "condition" not in res_cond.dims else res_cond
-    d = diagnose(res)
+    return max_mcse(diagnose(res), measures)
+
+
+def max_mcse(d: xr.Dataset, measures: list[str]) -> float:
+    """Largest MCSE of the monitored measures in a diagnosis, over designs and terms
+    (basis successes; ``reproduction``: the claims' reproduction rate). The stopping
+    rule reads it from its running diagnosis (``diagnosis.stream``)."""
     worst = 0.0
     term_ms = [m for m in measures if m in TERM_MEASURES]
     if term_ms:

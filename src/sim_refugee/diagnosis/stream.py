@@ -578,20 +578,3 @@ def diagnose_results(path: str | Path | xr.Dataset, block: int = 1000,
             res.close()
         if strings is not None:
             strings.close()
-
-
-def max_mcse(diag: xr.Dataset, measures: list[str]) -> float:
-    """Largest MCSE of the monitored measures over designs and terms (basis successes;
-    ``reproduction``: the claims' reproduction rate); as ``measures.condition_max_mcse``
-    but from a finished diagnosis (the stopping rule's running one)."""
-    worst = 0.0
-    term_ms = [m for m in measures if m in TERM_MEASURES]
-    if term_ms:
-        v = diag["mcse"].sel(measure=term_ms, basis="successes").values
-        if np.isfinite(v).any():
-            worst = max(worst, float(np.nanmax(v)))
-    if "reproduction" in measures and "claim_mcse" in diag:
-        v = diag["claim_mcse"].sel(claim_measure="reproduction_rate").values
-        if np.isfinite(v).any():
-            worst = max(worst, float(np.nanmax(v)))
-    return worst

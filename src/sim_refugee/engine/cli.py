@@ -14,6 +14,25 @@ if TYPE_CHECKING:
     from sim_refugee.engine.config import BackendSection
 
 
+def add_backend_arguments(p: argparse.ArgumentParser) -> None:
+    """--backend, --workers and --scheduler (read back by ``backend_from_args``): the
+    same flags for every command that runs replications (run, tipping, plan)."""
+    p.add_argument("--backend", choices=["serial", "loky", "dask"], default=None,
+                   help="overrides [backend] kind")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (loky, dask)")
+    p.add_argument("--scheduler", default=None, help="dask scheduler address (implies dask)")
+
+
+def add_search_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    """The arguments the two root-finding commands (tipping, plan) share: CONFIG, --out,
+    the backend flags and --quiet."""
+    p.add_argument("config", metavar="CONFIG", help=f"{what} TOML file")
+    p.add_argument("--out", default=None, help="output folder (default runs/<name>); "
+                   "must be empty or not exist")
+    add_backend_arguments(p)
+    p.add_argument("--quiet", action="store_true", help="no line per finished search")
+
+
 def backend_from_args(file_backend: BackendSection, args: argparse.Namespace) -> BackendSection:
     """The config's [backend] with the command line's --backend/--workers/--scheduler on
     top, validated (errors name the key); shared by ``run`` and ``tipping``."""
@@ -110,10 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "backend, writes DIR/chunks/*.nc and DIR/results.nc.",
     )
     p.add_argument("config", metavar="CONFIG", help="experiment TOML file")
-    p.add_argument("--backend", choices=["serial", "loky", "dask"], default=None,
-                   help="overrides [backend] kind")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (loky, dask)")
-    p.add_argument("--scheduler", default=None, help="dask scheduler address (implies dask)")
+    add_backend_arguments(p)
     p.add_argument("--resume", action="store_true", help="continue a run in --out")
     p.add_argument("--recompute-stale", action="store_true",
                    help="with --resume: recompute chunks computed with another layout or code "

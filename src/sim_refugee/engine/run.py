@@ -276,7 +276,7 @@ def _next_round(exp: Experiment, out: Path, done: dict[int, int], specs: list[Ta
 
     Incremental: only this round's chunks are read and folded into the running
     diagnosis (``stream``); earlier rounds are not re-collected or re-diagnosed."""
-    from sim_refugee.diagnosis.stream import max_mcse
+    from sim_refugee.diagnosis.measures import max_mcse
     from sim_refugee.engine.stream_blocks import chunk_blocks
 
     st = exp.file.stopping

@@ -7,9 +7,10 @@ import math
 import sys
 from pathlib import Path
 
+from sim_refugee.engine.cli import add_search_arguments, backend_from_args
+
 
 def _plan(args: argparse.Namespace) -> int:
-    from sim_refugee.engine.cli import backend_from_args
     from sim_refugee.plan.config import load_plan
     from sim_refugee.plan.output import write_outputs
     from sim_refugee.plan.run import run_plan
@@ -51,14 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "declared cost model. Writes DIR/plan.csv, probes.csv, plan.json, report.md and "
         "cost_power.png (docs/PLAN.md).",
     )
-    p.add_argument("config", metavar="CONFIG", help="plan TOML file")
-    p.add_argument("--out", default=None, help="output folder (default runs/<name>); "
-                   "must be empty or not exist")
-    p.add_argument("--backend", choices=["serial", "loky", "dask"], default=None,
-                   help="overrides [backend] kind")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (loky, dask)")
-    p.add_argument("--scheduler", default=None, help="dask scheduler address (implies dask)")
-    p.add_argument("--quiet", action="store_true", help="no line per finished search")
+    add_search_arguments(p, "plan")
     p.add_argument("--progress", action="store_true",
                    help="a line per round of replications (count and time)")
     p.set_defaults(func=_plan)

@@ -7,9 +7,10 @@ import math
 import sys
 from pathlib import Path
 
+from sim_refugee.engine.cli import add_search_arguments, backend_from_args
+
 
 def _tipping(args: argparse.Namespace) -> int:
-    from sim_refugee.engine.cli import backend_from_args
     from sim_refugee.tipping.config import load_tipping
     from sim_refugee.tipping.output import write_outputs
     from sim_refugee.tipping.run import check_out, run_tipping
@@ -46,12 +47,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "control. Writes DIR/tipping.csv, probes.csv, tipping.json and tipping.png "
         "(docs/TIPPING.md).",
     )
-    p.add_argument("config", metavar="CONFIG", help="tipping TOML file")
-    p.add_argument("--out", default=None, help="output folder (default runs/<name>); "
-                   "must be empty or not exist")
-    p.add_argument("--backend", choices=["serial", "loky", "dask"], default=None,
-                   help="overrides [backend] kind")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (loky, dask)")
-    p.add_argument("--scheduler", default=None, help="dask scheduler address (implies dask)")
-    p.add_argument("--quiet", action="store_true", help="no line per finished search")
+    add_search_arguments(p, "tipping")
     p.set_defaults(func=_tipping)
