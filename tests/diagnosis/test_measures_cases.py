@@ -392,3 +392,19 @@ def test_two_replications_have_a_spread():
     v, m = _tm([1.0, 2.0], [0.5, 0.5], [0.5, 0.5], 1.0)
     assert v["emp_se"] == pytest.approx(np.std([0.0, 1.0], ddof=1))
     assert m["bias"] == pytest.approx(np.std([0.0, 1.0], ddof=1) / np.sqrt(2))
+
+
+def test_max_mcse_reads_the_successes_basis_only():
+    """The stopping rule monitors the MCSE over successful fits (basis 'successes'); the
+    'all' basis (failures counted) must not be read even when it is larger."""
+    import xarray as xr
+
+    from sim_refugee.diagnosis.measures import max_mcse
+
+    mcse = np.zeros((1, 2, 1))
+    mcse[0, 0, 0] = 0.02  # successes
+    mcse[0, 1, 0] = 0.50  # all
+    diag = xr.Dataset({"mcse": (("measure", "basis", "model_term"), mcse)},
+                      coords={"measure": ["bias"], "basis": ["successes", "all"],
+                              "model_term": ["m|t"]})
+    assert max_mcse(diag, ["bias"]) == pytest.approx(0.02)
