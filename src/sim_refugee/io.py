@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from sim_refugee.validation import inside
+
 
 def _netcdf_engine() -> str:
     """h5netcdf (netCDF-4) when h5py is installed, else scipy (netCDF-3) as a fallback.
@@ -82,3 +84,15 @@ def read_toml(path: str | os.PathLike, flag: str = "config file") -> dict:
         return tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserInputError(f"{flag} {str(p)!r} is not valid TOML: {exc}", key=flag) from None
+
+
+def write_files(out: str | os.PathLike, files: dict[str, str | bytes]) -> dict[str, Path]:
+    """Write each named text or bytes atomically into ``out`` (every name must stay
+    inside it); returns name -> path. Callers render everything first, so a failure
+    while rendering leaves nothing half-written."""
+    paths = {}
+    for name, data in files.items():
+        target = inside(out, name)
+        paths[name] = (atomic_write_text(target, data) if isinstance(data, str)
+                       else atomic_write_bytes(target, data))
+    return paths

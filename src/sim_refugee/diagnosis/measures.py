@@ -81,6 +81,23 @@ def _prop(ind: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return p, np.sqrt(p * (1 - p) / n)
 
 
+def binary_indicators(
+    est: np.ndarray, se: np.ndarray, pval: np.ndarray, theta: np.ndarray, err: np.ndarray,
+    use: np.ndarray, ok: np.ndarray, m: np.ndarray, basis: str, alpha: float, z_cover: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per replication: (counted, covered, rejected, rejected with the wrong sign) for the
+    coverage, power and type-S measures. Basis "all" counts a missing estimate as not
+    covering and not rejecting; "successes" counts only the replications in ``m``. Shared
+    by the in-memory (``term_measures``) and streaming (``stream``) diagnoses."""
+    mb = m if basis == "successes" else use
+    usable = np.isfinite(est) & np.isfinite(se)
+    with np.errstate(invalid="ignore"):
+        covered = usable & (np.abs(err) <= z_cover * se)
+        reject = np.isfinite(pval) & (pval < alpha) & (ok if basis == "successes" else True)
+        wrong_sign = reject & (np.sign(est) != np.sign(theta)) & (theta != 0)
+    return mb, covered, reject, wrong_sign
+
+
 def term_measures(
     est: np.ndarray, se: np.ndarray, pval: np.ndarray, theta: np.ndarray,
     use: np.ndarray, ok: np.ndarray, basis: str, alpha: float = ALPHA,
@@ -130,13 +147,8 @@ def term_measures(
     cont = [np.where(cont_ok, v, np.nan) for v in cont]
     cont_mc = [np.where(cont_ok, v, np.nan) for v in cont_mc]
 
-    # Binary measures: "all" counts a missing estimate as not covering / not rejecting.
-    mb = m if basis == "successes" else use
-    usable = finite & np.isfinite(se)
-    with np.errstate(invalid="ignore"):
-        covered = usable & (np.abs(err) <= z_cover * se)
-        reject = np.isfinite(pval) & (pval < alpha) & (ok if basis == "successes" else True)
-        wrong_sign = reject & (np.sign(est) != np.sign(theta)) & (theta != 0)
+    mb, covered, reject, wrong_sign = binary_indicators(
+        est, se, pval, theta, err, use, ok, m, basis, alpha, z_cover)
     cov, mc_cov = _prop(covered, mb)
     pw, mc_pw = _prop(reject, mb)
     ts, mc_ts = _prop(wrong_sign, mb & reject)

@@ -44,6 +44,7 @@ from sim_refugee.diagnosis.measures import (
     SKIPPED,
     TERM_MEASURES,
     Z975,
+    binary_indicators,
 )
 
 
@@ -131,12 +132,8 @@ class _TermAcc:
         self.theta_sum += np.where(m, theta, 0.0).sum(-1)
         se2 = np.where(np.isfinite(se), se**2, np.nan)
         self.se2.add(se2, m & np.isfinite(se2))
-        mb = m if basis == "successes" else use
-        usable = finite & np.isfinite(se)
-        with np.errstate(invalid="ignore"):
-            covered = usable & (np.abs(err) <= Z975 * se)
-            reject = np.isfinite(pval) & (pval < ALPHA) & (ok if basis == "successes" else True)
-            wrong = reject & (np.sign(est) != np.sign(theta)) & (theta != 0)
+        mb, covered, reject, wrong = binary_indicators(
+            est, se, pval, theta, err, use, ok, m, basis, ALPHA, Z975)
         self.cov += (covered & mb).sum(-1)
         self.mb += mb.sum(-1)
         self.rej += (reject & mb).sum(-1)

@@ -386,14 +386,21 @@ def collect(out: str | Path, allow_partial: bool = False) -> Path:
     return target
 
 
-def results_path(out: str | Path) -> tuple[Path, dict[str, list[str]], str]:
-    """OUT/results.nc (collected now if absent), its labels and its unit's name."""
+def _results_file(out: str | Path) -> Path:
+    """OUT/results.nc (collected first if OUT is a run folder without one), or OUT itself
+    when it names a file; UserInputError naming the path when there is none."""
     out = Path(out)
     path = out / "results.nc" if out.is_dir() else out
     if out.is_dir() and not path.exists():
         collect(out)
     if not path.exists():
         raise UserInputError(f"no results at {str(path)!r}", key=str(path))
+    return path
+
+
+def results_path(out: str | Path) -> tuple[Path, dict[str, list[str]], str]:
+    """OUT/results.nc (collected now if absent), its labels and its unit's name."""
+    path = _results_file(out)
     from sim_refugee.diagnosis.stream import STRING_VARS
 
     # without the string variables: xarray would decode them whole on opening
@@ -407,11 +414,5 @@ def results_path(out: str | Path) -> tuple[Path, dict[str, list[str]], str]:
 def open_results(out: str | Path) -> xr.Dataset:
     """Load OUT/results.nc (collecting first if needed): all of it, in memory (the
     streaming diagnosis reads it by slices instead, ``diagnosis.stream``)."""
-    out = Path(out)
-    path = out / "results.nc" if out.is_dir() else out
-    if out.is_dir() and not path.exists():
-        collect(out)
-    if not path.exists():
-        raise UserInputError(f"no results at {str(path)!r}", key=str(path))
-    with xr.open_dataset(path, engine=ENGINE) as ds:
+    with xr.open_dataset(_results_file(out), engine=ENGINE) as ds:
         return ds.load()

@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 
 from sim_refugee.engine.storage import package_versions
-from sim_refugee.io import atomic_write_bytes, atomic_write_text
+from sim_refugee.io import write_files
 from sim_refugee.plan.costs import default_reason
 from sim_refugee.plan.run import (
     STREAM,
@@ -40,7 +40,6 @@ from sim_refugee.plan.run import (
     needed,
     power_targets,
 )
-from sim_refugee.validation import inside
 
 COLUMNS: tuple[str, ...] = (
     "row", "design", "scenario", "target", "kind", "threshold", "parameter", "value",
@@ -259,9 +258,4 @@ def write_outputs(run: PlanRun, out: str | Path) -> dict[str, Path]:
         "report.md": report_md(run, frame),
     }
     png = figure_png(run)
-    out = Path(out)
-    paths = {}
-    for name, text in texts.items():
-        paths[name] = atomic_write_text(inside(out, name), text)
-    paths["cost_power.png"] = atomic_write_bytes(inside(out, "cost_power.png"), png)
-    return paths
+    return write_files(out, {**texts, "cost_power.png": png})

@@ -16,9 +16,8 @@ from typing import Any
 import pandas as pd
 
 from sim_refugee.engine.storage import package_versions
-from sim_refugee.io import atomic_write_bytes, atomic_write_text
+from sim_refugee.io import write_files
 from sim_refugee.tipping.run import STREAM, TippingRun
-from sim_refugee.validation import inside
 
 #: The columns of tipping.csv, in order (ray runs add one ``at:<parameter>`` per parameter).
 COLUMNS: tuple[str, ...] = (
@@ -140,9 +139,4 @@ def write_outputs(run: TippingRun, out: str | Path) -> dict[str, Path]:
         "tipping.json": json.dumps(manifest(run, frame), indent=2, default=str) + "\n",
     }
     png = tipping_figure_png(run, frame)
-    out = Path(out)
-    paths = {}
-    for name, text in texts.items():
-        paths[name] = atomic_write_text(inside(out, name), text)
-    paths["tipping.png"] = atomic_write_bytes(inside(out, "tipping.png"), png)
-    return paths
+    return write_files(out, {**texts, "tipping.png": png})
