@@ -16,7 +16,10 @@ Prints, from ONE run (so every ratio compares numbers measured together):
      ``run`` does), after every worker has built the population (the steady state of a
      long run; the one-off population build is printed separately), and the ratios
      (goal: loky/serial >= 1.8, dask within 10% of loky); estimates must be identical;
-  4. the machine's own ceiling: W concurrent pure-Python loops against one;
+  4. the machine's own ceiling: W concurrent pure-Python loops against one, and the
+     workload ceiling: W processes each running the bare replication loop (no engine)
+     at once against one (numeric work shares caches and memory bandwidth, which the
+     pure-Python loops do not);
   5. the load average before and after, and the first-call time of the compiled SNP
      kernel (numba; ``cache=True`` keeps it on disk, so this is a cache load unless the
      package was just installed or changed). Timings above exclude it (warm-up).
@@ -165,6 +168,60 @@ def machine_ceiling(workers: int) -> tuple[float, float, float]:
     return one, many, workers * one / many
 
 
+def _rep_loop(size: int, seed: int, reps: int, barrier, out) -> None:
+    """In a fresh process: build the population, warm up, wait for the others, then time
+    ``reps`` bare replications (draw, suite, record) of the paper design."""
+    from sim_refugee.designs import get_design
+    from sim_refugee.engine.unit_suite import UNIT
+    from sim_refugee.estimators._threads import pin_threads
+    from sim_refugee.seeds import rng_for, seed_sequence
+    from sim_refugee.suite import run_suite
+    from sim_refugee.world import WorldConfig, build_population
+
+    pin_threads(1)
+    pop = build_population(WorldConfig(size=size), seed_sequence(seed, "population", 0))
+    design = get_design("paper")
+    dp = design.Params()
+    state = design.prepare(pop, dp, rng_for(seed, "prepare", 0, "paper"))
+    layout = UNIT.layout(None, UNIT.validate_params({}))
+
+    def one(rep: int) -> None:
+        sample = design.draw(pop, state, 1346, dp, rng_for(seed, "sample", 0, rep))
+        UNIT._record(run_suite(sample), layout)
+
+    one(0)
+    barrier.wait()
+    t0 = time.perf_counter()
+    for rep in range(1, reps + 1):
+        one(rep)
+    out.put(time.perf_counter() - t0)
+
+
+def workload_ceiling(workers: int, size: int, seed: int, reps: int) -> tuple[float, float, float]:
+    """(one process alone, the slowest of W at once, W * one / that): W processes each
+    running the bare replication loop, no engine. Two numeric loops share caches, memory
+    bandwidth and whatever the hypervisor gives, which two pure-Python loops do not
+    exercise, so this is the ceiling the engine's loky/serial ratio is read against."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+
+    def go(w: int) -> float:
+        barrier, out = ctx.Barrier(w), ctx.Queue()
+        procs = [ctx.Process(target=_rep_loop, args=(size, seed, reps, barrier, out))
+                 for _ in range(w)]
+        for p in procs:
+            p.start()
+        times = [out.get() for _ in procs]
+        for p in procs:
+            p.join()
+        return max(times)
+
+    one = go(1)
+    many = go(workers)
+    return one, many, workers * one / many
+
+
 def throughput(args) -> None:
     """Serial, loky and dask on the replication tasks of paper_baseline (with chunk writes)."""
     from joblib import Parallel, delayed
@@ -240,6 +297,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20080401)
     ap.add_argument("--backends", default="serial,loky,dask")
     ap.add_argument("--skip-engine", action="store_true")
+    ap.add_argument("--ceiling-reps", type=int, default=30,
+                    help="replications per process of the workload ceiling")
     args = ap.parse_args()
 
     print(f"load average at start: {_load()}")
@@ -278,6 +337,11 @@ def main() -> None:
     one, many, ratio = machine_ceiling(args.workers)
     print(f"\n4. machine ceiling: one pure-Python loop {one:.2f} s; {args.workers} at once "
           f"{many:.2f} s; throughput ratio {ratio:.2f}x (no backend can exceed it)")
+    if not args.skip_engine:
+        one, many, ratio = workload_ceiling(args.workers, args.size, args.seed, args.ceiling_reps)
+        print(f"   workload ceiling: {args.ceiling_reps} bare replications (draw, suite, record)"
+              f" in one process {one:.2f} s; in each of {args.workers} at once {many:.2f} s; "
+              f"throughput ratio {ratio:.2f}x (the engine's loky/serial is read against it)")
     print(f"\nload average at end: {_load()}")
 
 

@@ -105,6 +105,9 @@ class BaseDesign:
         if state is None:
             state = self.prepare(pop, params, rng)
         sample = self.select(pop, state, n, params, rng)
+        # the population's attrs (selection, site quotas) are for the designs, not the
+        # sample; kept, pandas would deep-copy them at every column operation downstream
+        sample.attrs = {}
         sample = apply_artefacts(sample, pop, params.artefacts, rng)
         return apply_weighting(sample, pop, params.weighting)
 

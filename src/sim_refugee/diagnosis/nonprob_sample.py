@@ -38,7 +38,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from sim_refugee.diagnosis.nonprob import PHIS, data_defect, mubp, smub
+from sim_refugee.diagnosis.nonprob import PHIS, data_defect, independent_columns, mubp, smub
 from sim_refugee.errors import require_columns
 
 
@@ -182,15 +182,18 @@ def _one(outcome: Outcome, y_s: np.ndarray, z_s: np.ndarray, pos: np.ndarray,
         out.update(rho_ry=dd.rho, meng_error=dd.error, n_eff=dd.n_eff)
     except ValueError:  # everybody answered (a census), or Y constant: undefined
         pass
+    # the kept auxiliaries, shared by the OLS and the probit proxy (non-finite z: each
+    # diagnostic refuses it itself)
+    cols = independent_columns(z) if np.isfinite(z).all() else None
     try:
-        sm = smub(y, z, bench.zbar, PHIS)
+        sm = smub(y, z, bench.zbar, PHIS, cols=cols)
         out["rho_xy"] = sm.rho
         out.update({f"mub{t}": float(v) for t, v in zip(_PHI_TAGS, sm.mub, strict=True)})
     except (ValueError, np.linalg.LinAlgError):
         pass
     if outcome.kind == "binary":
         try:
-            mp = mubp(y, z, bench.zbar, bench.zcov, bench.n_pop, PHIS)
+            mp = mubp(y, z, bench.zbar, bench.zcov, bench.n_pop, PHIS, cols=cols)
             out["rho_xu"] = mp.rho
             out.update({f"mubp{t}": float(v) for t, v in zip(_PHI_TAGS, mp.mubp, strict=True)})
         except (ValueError, np.linalg.LinAlgError):
@@ -209,6 +212,8 @@ def sample_diagnostics(sample: pd.DataFrame, pop: pd.DataFrame,
     bench = bench or benchmark_for(pop)
     require_columns(sample, ["person_id", *_AUX_COLUMNS, *(o.column for o in OUTCOMES)],
                     "sample (nonprob diagnostics)")
+    sample = sample.copy(deep=False)
+    sample.attrs = {}  # else every column access deep-copies the design's metadata
     pos = bench.positions.get_indexer(sample["person_id"].to_numpy())
     if (pos < 0).any():
         raise ValueError("sample has person_ids that are not in the population")
