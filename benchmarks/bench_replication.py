@@ -7,7 +7,8 @@ Prints, from ONE run (so every ratio compares numbers measured together):
   1. the per-replication time of each stage (median over ``--stage-reps`` replications
      of the paper design on one population, in this process, BLAS pinned to 1 thread):
      draw, suite (and its parts: tables, SNP, SNP variants, 2SPLS, probits), record
-     (the record's arrays and the claims), chunk write (a chunk of all those
+     (the record's arrays and the claims), the nonprobability-sample diagnostics
+     (``[unit] nonprob``, on by default, so part of every engine replication), chunk write (a chunk of all those
      replications written as ``run`` writes it, divided by their number);
   2. the whole replication against one statsmodels ``OrderedModel(probit).fit(bfgs)``
      on one Table 7 item of the same sample (goal: at most 0.6), and the suite alone;
@@ -73,6 +74,9 @@ def stages(pop, state, n: int, reps: int, seed: int) -> dict:
     from sim_refugee.seeds import rng_for
     from sim_refugee.suite import run_suite
 
+    from sim_refugee.diagnosis.nonprob_sample import sample_diagnostics
+    from sim_refugee.engine.unit_suite import _put_nonprob
+
     design = get_design("paper")
     dp = design.Params()
     params = UNIT.validate_params({})
@@ -87,10 +91,14 @@ def stages(pop, state, n: int, reps: int, seed: int) -> dict:
         t2 = time.perf_counter()
         rec = UNIT._record(res, layout)
         t3 = time.perf_counter()
+        if params.nonprob:  # on by default: what UNIT.replicate adds after the record
+            _put_nonprob(rec, layout, sample_diagnostics(sample, pop))
+        t4 = time.perf_counter()
         if rep == 0:
             continue
         records.append(rec)
-        for k, v in (("draw", t1 - t0), ("suite", t2 - t1), ("record+claims", t3 - t2)):
+        for k, v in (("draw", t1 - t0), ("suite", t2 - t1), ("record+claims", t3 - t2),
+                     ("nonprob diagnostics", t4 - t3)):
             out.setdefault(k, []).append(v)
         for k, v in res.timings.items():
             out.setdefault(f"  suite: {k}", []).append(float(v))
@@ -104,7 +112,7 @@ def stages(pop, state, n: int, reps: int, seed: int) -> dict:
         out["chunk write"] = [(time.perf_counter() - t0) / reps]
     med = {k: _median(v) for k, v in out.items()}
     med["whole replication"] = sum(med[k] for k in ("draw", "suite", "record+claims",
-                                                     "chunk write"))
+                                                     "nonprob diagnostics", "chunk write"))
     return {"median": med, "sample": sample}
 
 

@@ -163,7 +163,13 @@ class DaskBackend:
             # with a few long chunk tasks of unequal size (10, 10, 4 replications) one
             # worker can end up with all the long ones: measured 0.6 of loky's throughput
             # on paper_baseline-sized work, against ~0.9 with 1.0.
-            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+            # The workers' own monitoring is off: the statistical profiler samples every
+            # worker's stack every 10 ms and the GIL monitor every 1 ms, for a dashboard
+            # this local cluster does not serve (dashboard_address=None); both cost the
+            # CPU-bound replication tasks time on a machine with as many cores as workers.
+            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0,
+                                  "distributed.worker.profile.enabled": False,
+                                  "distributed.admin.system-monitor.gil.enabled": False}):
                 self._cluster = LocalCluster(
                     n_workers=workers,
                     threads_per_worker=1,
