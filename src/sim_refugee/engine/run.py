@@ -47,6 +47,7 @@ def make_tasks(exp: Experiment, rep_ranges: dict[int, tuple[int, int]]) -> list[
             cond_index=cond.index, world_hash=cond.world_hash, world=cond.world,
             unit_params=cond.unit_params,
         )
+        tail: list[TaskSpec] = []  # partial chunks: dispatched last in their condition
         for p in range(f.experiment.populations):
             if lo == 0:
                 specs.append(TaskSpec(kind="estimand", pop_index=p, **common))
@@ -56,12 +57,16 @@ def make_tasks(exp: Experiment, rep_ranges: dict[int, tuple[int, int]]) -> list[
                 start = lo
                 while start < hi:
                     stop = min(hi, (start // cs + 1) * cs)
-                    specs.append(TaskSpec(
+                    spec = TaskSpec(
                         kind="reps", pop_index=p, design=des, design_name=exp.design_names[des],
                         design_params=dp, dparams_hash=stable_hash(dp), n=cond.n,
                         rep_start=start, rep_stop=stop, **common,
-                    ))
+                    )
+                    (specs if stop - start == cs else tail).append(spec)
                     start = stop
+        # Longest first: a short chunk dispatched last fills the gap while the other
+        # workers finish their long ones, instead of a long one running alone at the end.
+        specs.extend(tail)
     return specs
 
 
