@@ -68,14 +68,12 @@ def stages(pop, state, n: int, reps: int, seed: int) -> dict:
     """Median seconds per replication of each stage, and the last sample."""
 
     from sim_refugee.designs import get_design
+    from sim_refugee.diagnosis.nonprob_sample import sample_diagnostics
     from sim_refugee.engine.storage import write_chunk
     from sim_refugee.engine.tasks import TaskSpec, chunk_dataset
-    from sim_refugee.engine.unit_suite import UNIT
+    from sim_refugee.engine.unit_suite import UNIT, _put_nonprob
     from sim_refugee.seeds import rng_for
     from sim_refugee.suite import run_suite
-
-    from sim_refugee.diagnosis.nonprob_sample import sample_diagnostics
-    from sim_refugee.engine.unit_suite import _put_nonprob
 
     design = get_design("paper")
     dp = design.Params()
