@@ -77,7 +77,7 @@ def clw_propensity(xa: np.ndarray, xb: np.ndarray, db: np.ndarray) -> tuple[np.n
     start = np.zeros(XA.shape[1])
     start[0] = math.log(len(XA) / max(scale - len(XA), 1.0))
     res = optimize.minimize(neg, start, jac=grad, hess=hess, method="trust-exact",
-                            options={"gtol": 1e-8, "maxiter": 200})
+                            options={"gtol": 1e-8, "maxiter": 50})
     return np.asarray(res.x, float), bool(res.success)
 
 
@@ -119,11 +119,12 @@ def _outcome_fit(xa: np.ndarray, ya: np.ndarray, kind: Outcome):
 def _point(xa, ya, xb, db, oa, ob, kind) -> tuple[float, float, np.ndarray, bool]:
     theta, ok = clw_propensity(xa, xb, db)
     pi = expit(_design(xa) @ theta)
-    w = 1.0 / pi
-    ipw = float(w @ ya / w.sum())
     m = _outcome_fit(oa, ya, kind)
-    dr = float(w @ (ya - m(oa)) / w.sum() + db @ m(ob) / db.sum())
-    return ipw, dr, theta, ok
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w = 1.0 / pi  # pi underflows to 0 only in a diverged fit: NaN estimates
+        ipw = float(w @ ya / w.sum())
+        dr = float(w @ (ya - m(oa)) / w.sum() + db @ m(ob) / db.sum())
+    return ipw, dr, theta, ok and math.isfinite(ipw) and math.isfinite(dr)
 
 
 def clw_estimate(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, db: np.ndarray, *,
@@ -132,7 +133,8 @@ def clw_estimate(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, db: np.ndarray,
                  rng: np.random.Generator | None = None) -> CLWFit:
     """IPW and DR means from convenience sample A (xa, ya) and reference sample B (xb,
     design weights db). The propensity model uses x; the outcome model ``outcome_x``
-    (default: x too). ``n_boot`` > 0 adds bootstrap SEs (needs ``rng``)."""
+    (default: x too). ``n_boot`` > 0 adds bootstrap SEs (needs ``rng``), unless the
+    propensity fit did not converge (separation, too small a sample: SEs NaN)."""
     xa, xb = np.asarray(xa, float), np.asarray(xb, float)
     ya, db = np.asarray(ya, float), np.asarray(db, float)
     oa = xa if outcome_xa is None else np.asarray(outcome_xa, float)
@@ -144,7 +146,7 @@ def clw_estimate(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, db: np.ndarray,
         raise ValueError("y must be finite and the design weights positive")
     ipw, dr, theta, ok = _point(xa, ya, xb, db, oa, ob, outcome)
     se_i = se_d = math.nan
-    if n_boot > 0:
+    if n_boot > 0 and ok:  # no SEs around a fit that did not converge
         if rng is None:
             raise ValueError("a bootstrap needs rng")
         reps = np.empty((n_boot, 2))
