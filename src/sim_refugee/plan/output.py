@@ -163,7 +163,8 @@ def report_md(run: PlanRun, frame: pd.DataFrame) -> str:
                      f"{_fmt(s['worst_rmse'], '.4g')} | {s['replications']} | {'feasible' if s['feasible'] else 'infeasible'} |")
     how = ("the upper end of each root's 95% CI" if cfg.section.conservative
            else "each root's estimate")
-    lines += ["", f"Planned value: the largest over scenarios and power targets of {how} "
+    lines += ["", f"Planned value: the largest over scenarios and searched (power and RMSE) "
+              f"targets of {how} "
               "(column `value` of the design rows in plan.csv). Replications: computed "
               "for the design (searches and checks; shared points counted once).",
               "", "## Searches (smallest value reaching each power or RMSE target)", "",
