@@ -150,3 +150,37 @@ def test_plan_searches_a_count_parameter() -> None:
     assert d["cost"] == pytest.approx(100 + 10 * 2 + 11 * 30 + 48 * 5 + 4 * planned)
     c = frame[frame["row"] == "check"].iloc[0]
     assert c["value"] == planned and c["status"] == "meets" and c["replications"] == 80
+
+
+def test_engine_runs_and_diagnoses_the_convref_unit(tmp_path) -> None:
+    """`run` and `diagnose` on the unit: both designs, no claims (an empty claim
+    dimension is stored), ipw/dr/ref skipped for the convenience design alone, every
+    model's estimand the census mean."""
+    from sim_refugee.diagnosis.measures import diagnose
+    from sim_refugee.engine import open_results, run_experiment
+    from sim_refugee.engine.config import validate_experiment
+
+    exp = validate_experiment({
+        "experiment": {"name": "cr_engine", "unit": "convref", "root_seed": SEED,
+                       "replications": 4, "chunk_size": 2},
+        "world": {"size": COUNT_SIZE},
+        "unit": {"variables": ["trafficking"], "covariates": COVARIATES, "n_boot": 5},
+        "sample": {"n": 300},
+        "backend": {"kind": "serial"},
+        "designs": [{"name": "paper"}, {"name": "convref", "params": {"reference_n": 150}}],
+    })
+    run_experiment(exp, tmp_path / "run", progress=False)
+    res = open_results(tmp_path / "run")
+    assert res.sizes["claim"] == 0
+    w = UNIT.validate_world({"size": COUNT_SIZE})
+    pop = UNIT.build_population(w, UNIT.validate_params({}), seed_sequence(SEED, "population", 0))
+    theta = res["estimand"].sel(statistic="estimate").values
+    assert np.allclose(theta, pop["trafficking"].mean())
+    st = res["model_status"].sel(design="paper").values
+    assert (st[..., list(res["model"].values).index("dr")] == "skipped").all()
+    d = diagnose(res)
+    rmse = d["value"].sel(measure="rmse", basis="successes", condition=d["condition"][0])
+    assert np.isfinite(float(rmse.sel(design="convref", model_term="dr:trafficking")))
+    assert np.isnan(float(rmse.sel(design="paper", model_term="dr:trafficking")))
+    assert float(rmse.sel(design="paper", model_term="mean:trafficking")) == pytest.approx(
+        float(rmse.sel(design="paper", model_term="naive:trafficking")))
