@@ -45,12 +45,17 @@ Z = float(stats.norm.isf(0.025))
 SIZE = 20000
 
 
-def exact_n(max_rmse: float, size: int = SIZE) -> float:
-    """n at which the SRS mean's RMSE is max_rmse on the population the engine builds."""
+def population_s2(size: int = SIZE) -> float:
+    """S^2 of y in the population the engine builds for the toy world."""
     w = UNIT.validate_world({"size": size, "mean_y": 0.2, "effect": 0.0, "sd_y": 1.0})
     y = UNIT.build_population(w, UNIT.validate_params({}),
                               seed_sequence(SEED, "population", 0))["y"].to_numpy()
-    s2 = float(y.var(ddof=1))
+    return float(y.var(ddof=1))
+
+
+def exact_n(max_rmse: float, size: int = SIZE) -> float:
+    """n at which the SRS mean's RMSE, sqrt(S^2 (1/n - 1/N)), is max_rmse."""
+    s2 = population_s2(size)
     return s2 / (max_rmse**2 + s2 / size)
 
 
@@ -80,7 +85,8 @@ def test_plan_finds_the_analytic_rmse_n() -> None:
     assert abs(s["achieved"] - 0.05) <= 3 * s["achieved_mcse"]
     c = frame[frame["row"] == "check"].iloc[0]
     assert c["status"] == "meets" and c["replications"] == 200
-    assert abs(c["achieved"] - 0.05 * math.sqrt(exact / c["value"])) <= 3 * c["achieved_mcse"]
+    rmse_at = math.sqrt(population_s2() * (1 / c["value"] - 1 / SIZE))
+    assert abs(c["achieved"] - rmse_at) <= 3 * c["achieved_mcse"]
     d = frame[frame["row"] == "design"].iloc[0]
     assert d["status"] == "feasible" and bool(d["chosen"])
     assert d["value"] == s["ci_high"]  # conservative: the CI's upper end
