@@ -82,6 +82,10 @@ def test_cost_formula_and_defaults() -> None:
     paper = resolved_costs("paper", CostModel.model_validate({"per_interview": 1.5}))
     assert paper.per_interview == 1.5 and paper.sites == 11  # given key over the default
     assert resolved_costs("unknown", None) == CostModel()
+    # the combined design's interviewers are its convenience part's
+    cr = resolved_costs("convref", None)
+    assert cost(cr, 100, {"reference_n": 50, "convenience": {"n_interviewers": 48}}) == \
+        pytest.approx(100 + 10 * 2 + 11 * 30 + 48 * 5 + 50 * 4)
 
 
 def test_toy_default_scenario_is_base() -> None:

@@ -273,7 +273,8 @@ def collect(out: str | Path, allow_partial: bool = False) -> Path:
         def var(name: str, dims: tuple[str, ...], dtype: Any, data: Any = None,
                 chunked: bool = False) -> Any:
             kw: dict[str, Any] = {}
-            if chunked:
+            if chunked and all(f.dimensions[d].size > 0 for d in dims):  # a unit may
+                # have no claims (convref): HDF5 refuses chunks over an empty dimension
                 kw["chunks"] = tuple(min(cs, R) if d == "replication" else
                                      (1 if d in big else f.dimensions[d].size) for d in dims)
             if np.dtype(dtype).kind == "f":

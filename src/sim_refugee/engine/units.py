@@ -100,6 +100,7 @@ class Unit(Protocol):
 
 _UNITS = {
     "paper_suite": "sim_refugee.engine.unit_suite",
+    "convref": "sim_refugee.engine.unit_convref",
     "toy": "sim_refugee.engine.unit_toy",
 }
 UNIT_NAMES: tuple[str, ...] = tuple(_UNITS)

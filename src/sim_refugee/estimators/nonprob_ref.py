@@ -17,7 +17,9 @@ its Horvitz-Thompson estimate from B.
 
 Own code, not a library's: no well-kept Python package implements the CLW pseudo-
 likelihood (R's ``nonprobsvy`` does); the maximisation uses scipy's trust-region Newton
-(the pseudo log-likelihood is concave), the logistic outcome model statsmodels. Standard
+(the pseudo log-likelihood is concave), the logistic outcome model Newton-Raphson on the
+normal equations (``_logistic_beta``; statsmodels' GLM gave the same coefficients but
+was most of the time of a bootstrap). Standard
 errors: ``bootstrap`` resamples A and B independently with replacement (B as a simple
 random sample: a conservative stand-in for its design; CLW's Section 4 gives analytic
 variances, not implemented here).
@@ -26,7 +28,6 @@ variances, not implemented here).
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -76,32 +77,54 @@ def clw_propensity(xa: np.ndarray, xb: np.ndarray, db: np.ndarray) -> tuple[np.n
     start = np.zeros(XA.shape[1])
     start[0] = math.log(len(XA) / max(scale - len(XA), 1.0))
     res = optimize.minimize(neg, start, jac=grad, hess=hess, method="trust-exact",
-                            options={"gtol": 1e-8, "maxiter": 200})
+                            options={"gtol": 1e-8, "maxiter": 50})
     return np.asarray(res.x, float), bool(res.success)
+
+
+def _least_squares(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """(Weighted) least squares by the normal equations (lstsq if they are singular)."""
+    Xw = X if w is None else X * w[:, None]
+    try:
+        return np.linalg.solve(Xw.T @ X, Xw.T @ y)
+    except np.linalg.LinAlgError:
+        sw = np.ones(len(y)) if w is None else np.sqrt(w)
+        return np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)[0]
+
+
+def _logistic_beta(X: np.ndarray, y: np.ndarray, max_iter: int = 50) -> np.ndarray:
+    """Logistic regression coefficients by Newton-Raphson (IRLS) on the normal equations:
+    the log-likelihood is concave, so Newton converges from zero unless the data are
+    separated (then the iterations stop at max_iter with large coefficients, which
+    still predict the separated 0/1 values)."""
+    beta = np.zeros(X.shape[1])
+    for _ in range(max_iter):
+        p = expit(X @ beta)
+        w = np.maximum(p * (1 - p), 1e-10)
+        step = _least_squares(X, (y - p) / w, w)
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-9 * (1 + np.max(np.abs(beta))):
+            break
+    return beta
 
 
 def _outcome_fit(xa: np.ndarray, ya: np.ndarray, kind: Outcome):
     XA = _design(xa)
     if kind == "linear":
-        beta = np.linalg.lstsq(XA, ya, rcond=None)[0]
+        beta = _least_squares(XA, ya)
         return lambda x: _design(x) @ beta
-    import statsmodels.api as sm
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = sm.GLM(ya, XA, family=sm.families.Binomial()).fit()
-    beta = np.asarray(res.params, float)
+    beta = _logistic_beta(XA, ya)
     return lambda x: expit(_design(x) @ beta)
 
 
 def _point(xa, ya, xb, db, oa, ob, kind) -> tuple[float, float, np.ndarray, bool]:
     theta, ok = clw_propensity(xa, xb, db)
     pi = expit(_design(xa) @ theta)
-    w = 1.0 / pi
-    ipw = float(w @ ya / w.sum())
     m = _outcome_fit(oa, ya, kind)
-    dr = float(w @ (ya - m(oa)) / w.sum() + db @ m(ob) / db.sum())
-    return ipw, dr, theta, ok
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w = 1.0 / pi  # pi underflows to 0 only in a diverged fit: NaN estimates
+        ipw = float(w @ ya / w.sum())
+        dr = float(w @ (ya - m(oa)) / w.sum() + db @ m(ob) / db.sum())
+    return ipw, dr, theta, ok and math.isfinite(ipw) and math.isfinite(dr)
 
 
 def clw_estimate(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, db: np.ndarray, *,
@@ -110,7 +133,8 @@ def clw_estimate(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, db: np.ndarray,
                  rng: np.random.Generator | None = None) -> CLWFit:
     """IPW and DR means from convenience sample A (xa, ya) and reference sample B (xb,
     design weights db). The propensity model uses x; the outcome model ``outcome_x``
-    (default: x too). ``n_boot`` > 0 adds bootstrap SEs (needs ``rng``)."""
+    (default: x too). ``n_boot`` > 0 adds bootstrap SEs (needs ``rng``), unless the
+    propensity fit did not converge (separation, too small a sample: SEs NaN)."""
     xa, xb = np.asarray(xa, float), np.asarray(xb, float)
     ya, db = np.asarray(ya, float), np.asarray(db, float)
     oa = xa if outcome_xa is None else np.asarray(outcome_xa, float)
@@ -122,7 +146,7 @@ def clw_estimate(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, db: np.ndarray,
         raise ValueError("y must be finite and the design weights positive")
     ipw, dr, theta, ok = _point(xa, ya, xb, db, oa, ob, outcome)
     se_i = se_d = math.nan
-    if n_boot > 0:
+    if n_boot > 0 and ok:  # no SEs around a fit that did not converge
         if rng is None:
             raise ValueError("a bootstrap needs rng")
         reps = np.empty((n_boot, 2))

@@ -46,9 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "plan", help="survey planner: the cheapest design and size that reach the targets",
         description="For each candidate design of CONFIG and each selection scenario of its "
         "[plan] table, find the smallest sample size (or count) at which every power target "
-        "is reached (stochastic root finding with Monte Carlo error control, shared with "
-        "`tipping`), take each design's worst case over the scenarios, check every target "
-        "(coverage included) there, and report the cheapest design that passes under the "
+        "and every RMSE target is reached (stochastic root finding with Monte Carlo error "
+        "control, shared with `tipping`), take each design's worst case over the scenarios, "
+        "check every target (coverage included) there, and report the cheapest design that passes under the "
         "declared cost model. Writes DIR/plan.csv, probes.csv, plan.json, report.md and "
         "cost_power.png (docs/PLAN.md).",
     )

@@ -195,7 +195,7 @@ def validate_plan(raw: dict[str, Any]) -> PlanConfig:
                                           "upper": rng.upper},
                             "solver": sec.solver.model_dump(exclude_unset=True)}
             try:
-                cfg = validate_tipping(r)
+                cfg = validate_tipping(r, allow_rmse=True)
             except UserInputError as exc:
                 raise _rename(exc, f"design {d!r}, scenario {sc.name!r}") from None
             if not cfg.direction.integer:

@@ -14,7 +14,8 @@ fieldwork costs): every default is a named ASSUMPTION, listed with its reason in
          + reference_n * per_reference_interview   (a probability reference sample)
 
 ``sites``, ``interviewers`` and ``waves`` default to the design's own parameters where it
-has them (``n_interviewers``; the paper design's 11 city sites) and to the table below
+has them (``n_interviewers``, for the combined design its convenience part's; the paper
+design's 11 city sites) and to the table below
 otherwise; ``reference_n`` to the design's ``reference_n`` parameter (the combined
 convenience + reference design), else 0.
 """
@@ -108,8 +109,9 @@ def default_reason(design_name: str) -> str:
 def cost(model: CostModel, n: int, design_params: dict[str, Any] | None = None) -> float:
     """The cost of one configuration: ``n`` interviews with ``design_params``."""
     dp = design_params or {}
-    interviewers = (model.interviewers if model.interviewers is not None
-                    else int(dp.get("n_interviewers", 0) or 0))
+    conv = dp.get("convenience")  # the combined design: its convenience part's interviewers
+    n_int = dp.get("n_interviewers", conv.get("n_interviewers") if isinstance(conv, dict) else 0)
+    interviewers = model.interviewers if model.interviewers is not None else int(n_int or 0)
     sites = model.sites or 0
     waves = model.waves or 0
     recruits = max(n - int(dp.get("n_seeds", 0)), 0) if "coupons" in dp else 0

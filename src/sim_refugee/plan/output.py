@@ -4,16 +4,17 @@ memory first, then each file is written atomically (temporary file + rename).
 
 plan.csv has three kinds of rows (column ``row``):
 
-* ``search``: one per (design, scenario, power target): ``value`` is the smallest value
-  of the parameter reaching the target (ceil of the root; CI from the root's Fieller
-  interval), ``achieved`` the share measured at the confirmation point, ``replications``
-  the search's;
+* ``search``: one per (design, scenario, searched target: power or RMSE): ``value`` is
+  the smallest value of the parameter reaching the target (ceil of the root; CI from
+  the root's Fieller interval), ``achieved`` the share (RMSE) measured at the
+  confirmation point, ``replications`` the search's; ``status`` the search's (for RMSE
+  also ``unreachable``: the bias alone exceeds ``max``);
 * ``check``: one per (design, scenario, target) at the design's planned value (its worst
-  case over scenarios): ``achieved`` is the power (claim/term) or the coverage, with its
-  MCSE and the ``check_replications`` used; ``status`` ``meets``/``fails``;
+  case over scenarios): ``achieved`` is the power (claim/term), the coverage or the
+  RMSE, with its MCSE and the ``check_replications`` used; ``status`` ``meets``/``fails``;
 * ``design``: one per design (scenario ``worst``): planned value (with ``plan.conservative``,
   the default, the largest upper CI end of the roots), its cost, the worst
-  achieved power over scenarios and targets, ``status`` ``feasible``/``infeasible``, and
+  achieved power over scenarios and targets (with RMSE targets only: the worst RMSE), ``status`` ``feasible``/``infeasible``, and
   ``chosen`` for the cheapest feasible design.
 """
 
@@ -39,6 +40,8 @@ from sim_refugee.plan.run import (
     design_summary,
     needed,
     power_targets,
+    rmse_targets,
+    searched_targets,
 )
 
 COLUMNS: tuple[str, ...] = (
@@ -61,7 +64,7 @@ def plan_frame(run: PlanRun) -> pd.DataFrame:
         src = run.cell_index(i)
         param = cfg.ranges[c.design].parameter
         lower = cfg.ranges[c.design].lower
-        for t in power_targets(cfg):
+        for t in searched_targets(cfg):
             res = run.searches[(src, t)]
             v = needed(res, lower)
             rows.append(dict(
@@ -93,7 +96,8 @@ def plan_frame(run: PlanRun) -> pd.DataFrame:
         rows.append(dict(
             row="design", design=d, scenario="worst", target="all", kind="all",
             threshold=math.nan, parameter=cfg.ranges[d].parameter, value=s["value"],
-            ci_low=math.nan, ci_high=math.nan, cost=s["cost"], achieved=s["worst_power"],
+            ci_low=math.nan, ci_high=math.nan, cost=s["cost"],
+            achieved=s["worst_power"] if math.isfinite(s["worst_power"]) else s["worst_rmse"],
             achieved_mcse=math.nan, replications=s["replications"],
             status="feasible" if s["feasible"] else "infeasible", chosen=s["chosen"]))
     return pd.DataFrame(rows, columns=list(COLUMNS))
@@ -105,11 +109,14 @@ def probes_frame(run: PlanRun) -> pd.DataFrame:
     rows = []
     for (i, t), res in run.searches.items():
         c = cfg.cells[i]
+        rmse = c.cfg.targets[t].kind == "rmse"
         for p in res.probes:
             rows.append(dict(design=c.design, scenario=c.scenario,
                              target=c.cfg.targets[t].label, value=p.x,
                              cost=cost_at(cfg, c.design, p.x), replications=p.m,
-                             events=p.events, share=p.events / p.m, decision=p.decision))
+                             events=math.nan if rmse else p.events,
+                             share=math.nan if rmse else p.events / p.m,
+                             rmse=p.measure if rmse else math.nan, decision=p.decision))
     return pd.DataFrame(rows)
 
 
@@ -120,6 +127,8 @@ def _fmt(x: float, spec: str = ".0f") -> str:
 def _describe(t: Any, cfg: Any) -> str:
     if t.kind == "coverage":
         return f"coverage of {t.ref} at least {1 - t.threshold:g}"
+    if t.kind == "rmse":
+        return f"RMSE of {t.ref} (against the census value) at most {t.threshold:g}"
     return t.description
 
 
@@ -140,36 +149,40 @@ def report_md(run: PlanRun, frame: pd.DataFrame) -> str:
         lines.append(f"**Answer: {d} at {cfg.ranges[d].parameter} = {_fmt(s['value'])}, cost "
                      f"{_fmt(s['cost'], '.1f')}** (worst power over scenarios "
                      f"{_fmt(s['worst_power'], '.2f')}, worst coverage "
-                     f"{_fmt(s['worst_coverage'], '.3f')}).")
+                     f"{_fmt(s['worst_coverage'], '.3f')}, worst RMSE "
+                     f"{_fmt(s['worst_rmse'], '.4g')}).")
     else:
         lines.append("**No design meets every target in every scenario within its range.**")
     lines += ["", "| design | parameter | planned value | cost | worst power | worst coverage "
-              "| replications | status |", "|---|---|---|---|---|---|---|---|"]
+              "| worst RMSE | replications | status |", "|---|---|---|---|---|---|---|---|---|"]
     for d in cfg.designs:
         s = summary[d]
         lines.append(f"| {d}{' (chosen)' if s['chosen'] else ''} | {cfg.ranges[d].parameter} | "
                      f"{_fmt(s['value'])} | {_fmt(s['cost'], '.1f')} | "
                      f"{_fmt(s['worst_power'], '.3f')} | {_fmt(s['worst_coverage'], '.3f')} | "
-                     f"{s['replications']} | {'feasible' if s['feasible'] else 'infeasible'} |")
+                     f"{_fmt(s['worst_rmse'], '.4g')} | {s['replications']} | {'feasible' if s['feasible'] else 'infeasible'} |")
     how = ("the upper end of each root's 95% CI" if cfg.section.conservative
            else "each root's estimate")
-    lines += ["", f"Planned value: the largest over scenarios and power targets of {how} "
+    lines += ["", f"Planned value: the largest over scenarios and searched (power and RMSE) "
+              f"targets of {how} "
               "(column `value` of the design rows in plan.csv). Replications: computed "
               "for the design (searches and checks; shared points counted once).",
-              "", "## Searches (smallest value reaching each power target)", "",
-              "| design | scenario | target | value | 95% CI | share at root (MCSE) | "
+              "", "## Searches (smallest value reaching each power or RMSE target)", "",
+              "| design | scenario | target | value | 95% CI | share or RMSE at root (MCSE) | "
               "replications | status |", "|---|---|---|---|---|---|---|---|"]
     for r in frame[frame["row"] == "search"].itertuples():
+        spec = ".4g" if r.kind == "rmse" else ".3f"
         lines.append(f"| {r.design} | {r.scenario} | {r.target} | {_fmt(r.value)} | "
-                     f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] | {_fmt(r.achieved, '.3f')} "
-                     f"({_fmt(r.achieved_mcse, '.3f')}) | {r.replications} | {r.status} |")
+                     f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}] | {_fmt(r.achieved, spec)} "
+                     f"({_fmt(r.achieved_mcse, spec)}) | {r.replications} | {r.status} |")
     lines += ["", f"## Check at the planned value ({cfg.check_replications} replications per "
               "scenario)", "", "| design | scenario | target | value | achieved (MCSE) | "
               "asked | status |", "|---|---|---|---|---|---|---|"]
     for r in frame[frame["row"] == "check"].itertuples():
+        spec = ".4g" if r.kind == "rmse" else ".3f"
         lines.append(f"| {r.design} | {r.scenario} | {r.target} | {_fmt(r.value)} | "
-                     f"{_fmt(r.achieved, '.3f')} ({_fmt(r.achieved_mcse, '.3f')}) | "
-                     f"{_fmt(r.threshold, '.2f')} | {r.status} |")
+                     f"{_fmt(r.achieved, spec)} ({_fmt(r.achieved_mcse, spec)}) | "
+                     f"{_fmt(r.threshold, '.4g' if r.kind == 'rmse' else '.2f')} | {r.status} |")
     lines += ["", "## Cost models", ""]
     for d in cfg.designs:
         m = cfg.costs[d].model_dump()
@@ -188,7 +201,8 @@ def report_md(run: PlanRun, frame: pd.DataFrame) -> str:
 def figure_png(run: PlanRun) -> bytes:
     """Cost against power: the share measured at every probed value (95% Clopper-Pearson
     bars) on a cost axis, one panel per design, a line per (scenario, power target);
-    the target share and the planned cost are marked."""
+    the target share and the planned cost are marked. With RMSE targets, a second row:
+    the RMSE measured at every probed value against cost, the max asked marked."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -199,28 +213,40 @@ def figure_png(run: PlanRun) -> bytes:
     cfg = run.cfg
     summary = design_summary(run)
     n = len(cfg.designs)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6), squeeze=False, sharey=True)
-    for ax, d in zip(axes[0], cfg.designs, strict=True):
-        for (i, t), res in sorted(run.searches.items()):
-            for j, c in enumerate(cfg.cells):
-                if c.design != d or run.cell_index(j) != i:
+    kinds = [k for k, ts in (("power", power_targets(cfg)), ("rmse", rmse_targets(cfg))) if ts]
+    fig, axes = plt.subplots(len(kinds), n, figsize=(4.2 * n, 3.6 * len(kinds)),
+                             squeeze=False, sharey="row")
+    for row, kind in enumerate(kinds):
+        for ax, d in zip(axes[row], cfg.designs, strict=True):
+            for (i, t), res in sorted(run.searches.items()):
+                tg = cfg.cells[i].cfg.targets[t]
+                if (tg.kind == "rmse") != (kind == "rmse"):
                     continue
-                pr = sorted(res.probes, key=lambda p: p.x)
-                x = [cost_at(cfg, d, p.x) for p in pr]
-                y = [p.events / p.m for p in pr]
-                ci = [clopper_pearson(p.events, p.m, 0.95) for p in pr]
-                err = [[yy - lo for yy, (lo, _) in zip(y, ci, strict=True)],
-                       [hi - yy for yy, (_, hi) in zip(y, ci, strict=True)]]
-                ax.errorbar(x, y, yerr=err, marker="o", ms=3, lw=1, capsize=2,
-                            label=f"{c.scenario}: {c.cfg.targets[t].label}")
-        ax.axhline(cfg.section.share, color="grey", ls="--", lw=1)
-        s = summary[d]
-        if math.isfinite(s["cost"]):
-            ax.axvline(s["cost"], color="black", lw=1, ls=":")
-        ax.set_title(f"{d}{' (chosen)' if s['chosen'] else ''}", fontsize=10)
-        ax.set_xlabel("cost")
-        ax.legend(fontsize=6, loc="lower right")
-    axes[0][0].set_ylabel("power (share of samples)")
+                for j, c in enumerate(cfg.cells):
+                    if c.design != d or run.cell_index(j) != i:
+                        continue
+                    pr = sorted(res.probes, key=lambda p: p.x)
+                    x = [cost_at(cfg, d, p.x) for p in pr]
+                    label = f"{c.scenario}: {tg.label}"
+                    if kind == "rmse":
+                        ax.plot(x, [p.measure for p in pr], marker="o", ms=3, lw=1, label=label)
+                        ax.axhline(tg.threshold, color="grey", ls="--", lw=1)
+                        continue
+                    y = [p.events / p.m for p in pr]
+                    ci = [clopper_pearson(p.events, p.m, 0.95) for p in pr]
+                    err = [[yy - lo for yy, (lo, _) in zip(y, ci, strict=True)],
+                           [hi - yy for yy, (_, hi) in zip(y, ci, strict=True)]]
+                    ax.errorbar(x, y, yerr=err, marker="o", ms=3, lw=1, capsize=2, label=label)
+            if kind == "power":
+                ax.axhline(cfg.section.share, color="grey", ls="--", lw=1)
+            s = summary[d]
+            if math.isfinite(s["cost"]):
+                ax.axvline(s["cost"], color="black", lw=1, ls=":")
+            ax.set_title(f"{d}{' (chosen)' if s['chosen'] else ''}", fontsize=10)
+            ax.set_xlabel("cost")
+            ax.legend(fontsize=6, loc="upper right" if kind == "rmse" else "lower right")
+        axes[row][0].set_ylabel("power (share of samples)" if kind == "power"
+                                else "RMSE against the census value")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)

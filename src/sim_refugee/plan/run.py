@@ -5,17 +5,22 @@ target at that value in every scenario; the cheapest design whose worst case pas
 1. *Search.* Each power target (a claim holding, a term significant with its sign, in at
    least ``share`` of samples) of each (design, scenario) is a root search of the shared
    stochastic root finder (``search.rootfind``: noisy bisection with sequential binomial
-   tests, local probit fit with Fieller's CI, confirmation), all driven in lockstep. The
-   value needed is ceil(root) (the lower end if the share is reached there already; none
-   if never within the range). Power is assumed to increase with the parameter.
+   tests, local probit fit with Fieller's CI, confirmation); each RMSE target (the RMSE
+   of a term against its census value at most ``max``) a search of ``search.rmse``
+   (sequential tests of the MSE, a weighted fit of MSE = a + v / x, Fieller's CI,
+   confirmation); all driven in lockstep. The value needed is ceil(root) (the lower end
+   if reached there already; none if never within the range, or if the bias alone
+   exceeds ``max``: status ``unreachable``). Power is assumed to increase, RMSE to
+   decrease, with the parameter.
 2. *Worst case.* A design's planned value is the largest needed over its scenarios and
    targets: the configuration that reaches every power target in every scenario. With
    ``plan.conservative`` (the default) each target's value is the upper end of its
    root's confidence interval, so the plan reaches the power with that confidence
    rather than at the point estimate (which is short of it half the time).
-3. *Check.* At the planned value, ``check_replications`` fresh-keyed replications per
-   scenario measure every target: the power of each power target and the coverage of each
-   coverage target (the share of 95% intervals covering the census value). Coverage is
+3. *Check.* At the planned value, ``check_replications`` replications per scenario
+   measure every target: the power of each power target, the coverage of each coverage
+   target (the share of 95% intervals covering the census value), the RMSE of each RMSE
+   target (it fails when more than 3 MCSEs above ``max``). Coverage is
    checked, not searched: under selection bias it falls as n grows, so no larger n
    restores it; a design fails a target in a scenario when the measured value is more
    than 3 binomial MCSEs (at the value asked) below the value asked.
@@ -43,6 +48,7 @@ from sim_refugee.engine.config import BackendSection
 from sim_refugee.plan.config import PlanConfig
 from sim_refugee.plan.costs import cost
 from sim_refugee.search.probes import ProbeEvaluator
+from sim_refugee.search.rmse import UNREACHABLE, RmseSearch, error_measures
 from sim_refugee.search.rootfind import (
     CONFIRM_Z,
     NEVER_TIPS,
@@ -50,6 +56,7 @@ from sim_refugee.search.rootfind import (
     Request,
     RootResult,
     RootSearch,
+    Search,
     run_searches,
 )
 
@@ -57,12 +64,13 @@ STREAM = "plan"
 
 
 def needed(res: RootResult, lower: int, upper_bound: bool = False) -> float:
-    """The smallest integer value reaching the target (inf: never in range; NaN: unknown);
+    """The smallest integer value reaching the target (inf: never in range or
+    unreachable; NaN: unknown);
     ``upper_bound``: the upper end of the root's CI instead (the root itself if the CI is
     not bounded above)."""
     if res.status == TIPPED_AT_LOWER:
         return float(lower)
-    if res.status == NEVER_TIPS:
+    if res.status in (NEVER_TIPS, UNREACHABLE):
         return math.inf
     if not math.isfinite(res.value):
         return math.nan
@@ -76,8 +84,9 @@ class Check:
 
     value: int
     m: int
-    events: np.ndarray  # (targets,) events among m
+    events: np.ndarray  # (targets,) events among m (for an RMSE target: not meaningful)
     judged: np.ndarray  # (targets,) judged replications
+    values: np.ndarray | None = None  # (m, targets) outcomes: 0/1, or errors (RMSE)
 
 
 @dataclass
@@ -86,7 +95,7 @@ class PlanRun:
 
     cfg: PlanConfig
     searches: dict[tuple[int, int], RootResult]  # (cell, target index) -> result
-    needed: dict[int, float]  # cell -> value needed (max over power targets)
+    needed: dict[int, float]  # cell -> value needed (max over searched targets)
     planned: dict[str, float]  # design -> worst case over scenarios
     checks: dict[int, Check]  # cell -> the check at the planned value
     computed: int
@@ -101,8 +110,19 @@ class PlanRun:
 
 
 def power_targets(cfg: PlanConfig) -> list[int]:
+    """Indices of the claim and term targets (searched as shares)."""
     t0 = cfg.cells[0].cfg.targets
-    return [i for i, t in enumerate(t0) if t.kind != "coverage"]
+    return [i for i, t in enumerate(t0) if t.kind in ("claim", "term")]
+
+
+def rmse_targets(cfg: PlanConfig) -> list[int]:
+    """Indices of the RMSE targets (searched by ``search.rmse``)."""
+    return [i for i, t in enumerate(cfg.cells[0].cfg.targets) if t.kind == "rmse"]
+
+
+def searched_targets(cfg: PlanConfig) -> list[int]:
+    """Every searched target (power and RMSE; coverage is only checked), in config order."""
+    return sorted(power_targets(cfg) + rmse_targets(cfg))
 
 
 def run_plan(cfg: PlanConfig, backend: BackendSection | None = None,
@@ -116,7 +136,7 @@ def run_plan(cfg: PlanConfig, backend: BackendSection | None = None,
     t0 = time.perf_counter()
     be = make_backend(section, base.experiment.file.cluster)
     unique = [i for i, c in enumerate(cfg.cells) if c.same_as is None]
-    ptargets = power_targets(cfg)
+    ptargets = searched_targets(cfg)
     try:
         evs: dict[int, ProbeEvaluator] = {}
         census: dict[str, Any] = {}  # one census fit per world, shared by the cells
@@ -127,8 +147,11 @@ def run_plan(cfg: PlanConfig, backend: BackendSection | None = None,
                                     stream_key=lambda k, s=c.space: int(round(s.value(k))),
                                     estimands=census)
         pairs = [(i, t) for i in unique for t in ptargets]
-        searches = [RootSearch(cfg.cells[i].cfg.space, cfg.cells[i].cfg.targets[t].threshold,
-                               cfg.cells[i].cfg.solver) for i, t in pairs]
+        searches: list[Search] = []
+        for i, t in pairs:
+            c = cfg.cells[i].cfg
+            kind = RmseSearch if c.targets[t].kind == "rmse" else RootSearch
+            searches.append(kind(c.space, c.targets[t].threshold, c.solver))
 
         def evaluate(items: list[tuple[int, Request]]) -> list[np.ndarray]:
             out: dict[int, np.ndarray] = {}
@@ -167,8 +190,8 @@ def run_plan(cfg: PlanConfig, backend: BackendSection | None = None,
             k = space.index(v)
             evs[i]([(0, Request(k, m))])
             pt = evs[i].points[(0, k)]
-            checks[i] = Check(int(round(space.value(k))), m, pt.events[:m].sum(axis=0),
-                              pt.judged[:m].sum(axis=0))
+            checks[i] = Check(int(round(space.value(k))), m, np.nansum(pt.events[:m], axis=0),
+                              pt.judged[:m].sum(axis=0), pt.events[:m].copy())
     finally:
         with contextlib.suppress(Exception):
             be.close()
@@ -184,15 +207,23 @@ def _same(cfg: PlanConfig, i: int) -> int:
 
 def check_passes(run: PlanRun, i: int, t: int) -> tuple[float, float, bool]:
     """(achieved, MCSE, passes) of target t at the planned value in cell i: the power of
-    a claim/term target or the coverage of a coverage target. It fails when it falls
-    short of the value asked by more than ``CONFIRM_Z`` binomial MCSEs at that value
-    (the root finder's confirmation rule): the planned value sits at the power root, so
-    a power a little under the share there is Monte Carlo noise, not a failure."""
+    a claim/term target, the coverage of a coverage target or the RMSE of an RMSE
+    target. It fails when it falls short of the value asked by more than ``CONFIRM_Z``
+    MCSEs (binomial at the value asked; for RMSE the measured RMSE's): the root finder's
+    confirmation rule. The planned value sits at the root, so a power a little under
+    the share there (an RMSE a little over max) is Monte Carlo noise, not a failure."""
     i = _same(run.cfg, i)
     chk = run.checks.get(i)
     if chk is None:
         return math.nan, math.nan, False
     target = run.cfg.cells[i].cfg.targets[t]
+    if target.kind == "rmse":
+        assert chk.values is not None
+        me = error_measures(chk.values[:, t])
+        r, se = me["rmse"], me["rmse_mcse"]
+        ok = math.isfinite(r) and r <= target.threshold + CONFIRM_Z * (se if math.isfinite(se)
+                                                                        else 0.0)
+        return r, se, ok
     e, m = int(chk.events[t]), chk.m
     share = e / m
     mcse = math.sqrt(share * (1 - share) / m)
@@ -206,7 +237,8 @@ def check_passes(run: PlanRun, i: int, t: int) -> tuple[float, float, bool]:
 
 def design_summary(run: PlanRun) -> dict[str, dict[str, Any]]:
     """Per design: planned value, cost, feasibility in every scenario, worst achieved
-    power and coverage; ``chosen`` marks the cheapest feasible design."""
+    power, coverage and RMSE (the largest measured at the check); ``chosen`` marks the
+    cheapest feasible design."""
     cfg = run.cfg
     out: dict[str, dict[str, Any]] = {}
     n_t = len(cfg.cells[0].cfg.targets)
@@ -219,9 +251,11 @@ def design_summary(run: PlanRun) -> dict[str, dict[str, Any]]:
         pw = [a for i in cells for t in power_targets(cfg) for a in [check_passes(run, i, t)[0]]]
         cv = [check_passes(run, i, t)[0] for i in cells for t in range(n_t)
               if cfg.cells[i].cfg.targets[t].kind == "coverage"]
+        rm = [check_passes(run, i, t)[0] for i in cells for t in rmse_targets(cfg)]
         out[d] = dict(value=v, cost=c, feasible=feasible,
                       worst_power=min(pw) if pw else math.nan,
                       worst_coverage=min(cv) if cv else math.nan,
+                      worst_rmse=max(rm) if rm else math.nan,
                       replications=sum(run.evaluators[i].computed for i in set(cells)
                                        if i in run.evaluators), chosen=False)
     ok = [d for d in cfg.designs if out[d]["feasible"]]

@@ -48,7 +48,7 @@ class ProbeEvaluator:
         self.estimands: dict[str, xr.Dataset] = {} if estimands is None else estimands
         self.computed = 0
         self.rounds = 0
-        self.need_theta = any(t.kind == "coverage" for t in cfg.targets)
+        self.need_theta = any(t.kind in ("coverage", "rmse") for t in cfg.targets)
 
     def _common(self, row: int, k: int) -> dict[str, Any]:
         cond = self.cfg.condition(row, k)
@@ -78,7 +78,8 @@ class ProbeEvaluator:
             key = (self.searches[i][0], req.k)
             need[key] = max(need.get(key, 0), req.m)
         new = [key for key in need if key not in self.points]
-        # the truth column reads the census at each row's lower end; coverage at every point
+        # the truth column reads the census at each row's lower end; coverage and RMSE at
+        # every point
         self.ensure_estimands([key for key in new if self.need_theta or key[1] == 0])
         specs = []
         back: dict[tuple[int, int], int] = {}  # (row, stream key) -> grid index

@@ -199,13 +199,15 @@ class LocalFit:
 
 
 class Probe(NamedTuple):
-    """One probed grid point: index, value, replications, events, test decision."""
+    """One probed grid point: index, value, replications, events, test decision (and
+    for an RMSE search, ``search.rmse``, the RMSE measured there; events is then 0)."""
 
     k: int
     x: float
     m: int
     events: int
     decision: str  # below / above / undecided (bisection) or "refine"
+    measure: float = math.nan  # a continuous search's measure there (RMSE); NaN for shares
 
 
 @dataclass
@@ -271,6 +273,26 @@ def fit_local_probit(x: np.ndarray, events: np.ndarray, m: np.ndarray) -> LocalF
     return LocalFit(float(b[0]), float(b[1]), cov, center, scale)
 
 
+def fieller_interval(b0: float, b1: float, cov: np.ndarray, c: float, level: float
+                     ) -> tuple[float, float, float]:
+    """Root u of the linear predictor b0 + b1 u = c (b1 > 0) and its Fieller interval
+    {u : (b0 + b1 u - c)^2 <= z^2 Var(b0 + b1 u)}, with cov the 2 x 2 covariance of
+    (b0, b1). Bounded only when the slope is significantly positive; otherwise NaN
+    bounds. Shared by the probit root (``fieller_root``) and the RMSE root
+    (``search.rmse``: MSE = a + v / x is linear in u = 1 / x)."""
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    v00, v01, v11 = cov[0, 0], cov[0, 1], cov[1, 1]
+    root_u = (c - b0) / b1 if b1 > 0 else math.nan
+    A = b1**2 - z**2 * v11
+    B = 2 * (b1 * (b0 - c) - z**2 * v01)
+    C = (b0 - c) ** 2 - z**2 * v00
+    disc = B**2 - 4 * A * C
+    if b1 <= 0 or A <= 0 or disc < 0:
+        return root_u, math.nan, math.nan
+    r = math.sqrt(disc)
+    return root_u, (-B - r) / (2 * A), (-B + r) / (2 * A)
+
+
 def fieller_root(fit: LocalFit, p: float, level: float) -> tuple[float, float, float]:
     """Root of Phi(b0 + b1 u) = p and its Fieller interval, in x units.
 
@@ -278,20 +300,8 @@ def fieller_root(fit: LocalFit, p: float, level: float) -> tuple[float, float, f
     only when the slope is significantly positive; otherwise (-inf, inf) is returned
     as NaN bounds.
     """
-    c = float(stats.norm.ppf(p))
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    b0, b1 = fit.b0, fit.b1
-    v00, v01, v11 = fit.cov[0, 0], fit.cov[0, 1], fit.cov[1, 1]
-    root_u = (c - b0) / b1 if b1 > 0 else math.nan
-    A = b1**2 - z**2 * v11
-    B = 2 * (b1 * (b0 - c) - z**2 * v01)
-    C = (b0 - c) ** 2 - z**2 * v00
-    disc = B**2 - 4 * A * C
-    if b1 <= 0 or A <= 0 or disc < 0:
-        lo_u = hi_u = math.nan
-    else:
-        r = math.sqrt(disc)
-        lo_u, hi_u = (-B - r) / (2 * A), (-B + r) / (2 * A)
+    root_u, lo_u, hi_u = fieller_interval(fit.b0, fit.b1, fit.cov, float(stats.norm.ppf(p)),
+                                          level)
 
     def to_x(u: float) -> float:
         return fit.center + fit.scale * u
@@ -490,11 +500,18 @@ class RootSearch:
 Evaluate = Callable[[list[tuple[int, Request]]], list[Outcomes]]
 
 
-def run_searches(searches: Sequence[RootSearch], evaluate: Evaluate,
+class Search(Protocol):
+    """What ``run_searches`` drives: ``RootSearch`` (a share) or ``rmse.RmseSearch``."""
+
+    def run(self) -> Generator[Request, Outcomes, RootResult]: ...
+
+
+def run_searches(searches: Sequence[Search], evaluate: Evaluate,
                  on_done: Callable[[int, RootResult], None] | None = None) -> list[RootResult]:
     """Drive several searches in lockstep: each round gathers every active search's next
     request and evaluates them together (so a parallel backend sees them as one batch).
-    ``on_done(i, result)`` is called as search i finishes."""
+    ``on_done(i, result)`` is called as search i finishes. Any ``Search`` works (the
+    outcomes sent are whatever ``evaluate`` returns: 0/1 for a share, errors for RMSE)."""
     gens = [s.run() for s in searches]
     results: list[RootResult | None] = [None] * len(gens)
     pending: dict[int, Request] = {}

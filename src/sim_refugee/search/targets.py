@@ -1,6 +1,6 @@
 """Search targets (tipping and plan): what counts as the event whose share crosses a threshold.
 
-Three kinds, each read from the engine's chunk and estimand datasets (Contract 6), so
+Four kinds, each read from the engine's chunk and estimand datasets (Contract 6), so
 any unit works:
 
 * ``claim``: the claim holds in the sample (the engine's claim value is 1); the
@@ -9,7 +9,10 @@ any unit works:
   p-value) with the declared sign (default positive); threshold ``share``;
 * ``coverage``: the interval est +/- z(1 - alpha/2) se MISSES the census value (the
   estimand of the same world); the coverage falls below ``level`` when the share of
-  misses rises above 1 - level.
+  misses rises above 1 - level;
+* ``rmse`` (plan only): the RMSE of the term's estimate against the census value is at
+  most ``max``. Not a share: the outcome of a replication is its error est - theta
+  (NaN when it cannot be judged), searched by ``search.rmse.RmseSearch``.
 
 A replication in which the target cannot be judged (a failed replication, a fit whose
 status is not "ok", a NaN estimate, a claim that is not evaluable) counts as not
@@ -35,17 +38,22 @@ from scipy import stats
 from sim_refugee.errors import UserInputError
 from sim_refugee.validation import StrictModel
 
-Kind = Literal["claim", "term", "coverage"]
+Kind = Literal["claim", "term", "coverage", "rmse"]
+KINDS: tuple[str, ...] = ("claim", "term", "coverage", "rmse")
 DEFAULT_SHARE = 0.5
 DEFAULT_LEVEL = 0.9
 
 
 class TargetEntry(StrictModel):
-    """One [[tipping.targets]] (or [[plan.targets]]) table: exactly one of claim, term or coverage."""
+    """One [[tipping.targets]] (or [[plan.targets]]) table: exactly one of claim, term,
+    coverage or rmse (plan only; with ``max``, the largest RMSE allowed)."""
 
     claim: str | None = Field(default=None, min_length=1)
     term: str | None = Field(default=None, min_length=1, description="model:term")
     coverage: str | None = Field(default=None, min_length=1, description="model:term")
+    rmse: str | None = Field(default=None, min_length=1, description="model:term")
+    max: float | None = Field(default=None, gt=0, allow_inf_nan=False,
+                              description="largest RMSE allowed (rmse targets)")
     share: float | None = Field(default=None, gt=0, lt=1)
     level: float | None = Field(default=None, gt=0, lt=1)
     alpha: float | None = Field(default=None, gt=0, lt=1)
@@ -53,11 +61,20 @@ class TargetEntry(StrictModel):
 
     @model_validator(mode="after")
     def _one_kind(self) -> TargetEntry:
-        given = [k for k in ("claim", "term", "coverage") if getattr(self, k) is not None]
+        given = [k for k in KINDS if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of 'claim', 'term' or 'coverage'"
+            raise ValueError("give exactly one of 'claim', 'term', 'coverage' or 'rmse'"
                              + (f" (got {', '.join(given)})" if given else ""))
         kind = given[0]
+        if kind == "rmse":
+            extra = [k for k in ("share", "level", "alpha", "sign") if getattr(self, k) is not None]
+            if extra:
+                raise ValueError(f"an rmse target takes only 'max' (got {', '.join(extra)})")
+            if self.max is None:
+                raise ValueError("an rmse target needs 'max', the largest RMSE allowed")
+            return self
+        if self.max is not None:
+            raise ValueError("'max' is for rmse targets")
         if kind == "coverage" and self.share is not None:
             raise ValueError("'share' is for claim and term targets; coverage takes 'level'")
         if kind != "coverage" and self.level is not None:
@@ -88,10 +105,13 @@ class Target:
             s = "positive" if self.sign > 0 else "negative"
             return (f"{self.ref} {s} and significant at {self.alpha:g} in >= "
                     f"{self.threshold:g} of samples")
+        if self.kind == "rmse":
+            return f"RMSE of {self.ref} at most {self.threshold:g}"
         return f"coverage of {self.ref} below {1 - self.threshold:g}"
 
     def events(self, chunk: xr.Dataset, estimand: xr.Dataset | None) -> tuple[np.ndarray, np.ndarray]:
-        """(event 0/1, judged bool) per replication of an engine chunk dataset."""
+        """(event 0/1, judged bool) per replication of an engine chunk dataset; for an
+        rmse target the "event" is the error est - theta (NaN where not judged)."""
         ok_rep = chunk["rep_status"].values == "ok"
         if self.kind == "claim":
             v = chunk["claims"].sel(claim=self.ref).values.astype(float)
@@ -107,6 +127,9 @@ class Target:
             return hit.astype(float), judged
         assert estimand is not None
         theta = float(estimand["estimand"].sel(model_term=self.ref, statistic="estimate"))
+        if self.kind == "rmse":
+            judged = ok_fit & np.isfinite(est) & math.isfinite(theta)
+            return np.where(judged, est - theta, np.nan), judged
         z = float(stats.norm.isf(self.alpha / 2))
         judged = ok_fit & np.isfinite(est) & np.isfinite(se) & math.isfinite(theta)
         with np.errstate(invalid="ignore"):
@@ -117,7 +140,7 @@ class Target:
         """The target in the population (1/0, NaN if not defined or not evaluable)."""
         if self.kind == "claim":
             return float(estimand["claim_truth"].sel(claim=self.ref))
-        if self.kind == "coverage":
+        if self.kind in ("coverage", "rmse"):
             return math.nan
         e = estimand["estimand"].sel(model_term=self.ref)
         est, p = float(e.sel(statistic="estimate")), float(e.sel(statistic="pvalue"))
@@ -148,8 +171,8 @@ def resolve_targets(entries: list[TargetEntry], claims: tuple[str, ...],
                     f"known: {_some(claims)}", key=f"{key}.claim")
             out.append(Target(f"claim:{t.claim}", "claim", t.claim, t.share or share))
             continue
-        kind: Kind = "term" if t.term is not None else "coverage"
-        ref = t.term if t.term is not None else t.coverage
+        kind: Kind = next(k for k in ("term", "coverage", "rmse") if getattr(t, k) is not None)
+        ref = getattr(t, kind)
         assert ref is not None
         if ref not in labels:
             raise UserInputError(
@@ -160,6 +183,9 @@ def resolve_targets(entries: list[TargetEntry], claims: tuple[str, ...],
             sign = -1 if t.sign == "negative" else 1
             label = f"term:{ref}" + (" (negative)" if sign < 0 else "")
             out.append(Target(label, "term", ref, t.share or share, alpha, sign))
+        elif kind == "rmse":
+            assert t.max is not None
+            out.append(Target(f"rmse:{ref}", "rmse", ref, float(t.max)))
         else:
             lev = t.level if t.level is not None else level
             out.append(Target(f"coverage:{ref}", "coverage", ref, 1.0 - lev, alpha))

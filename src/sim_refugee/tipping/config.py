@@ -286,8 +286,10 @@ def load_tipping(path: str | Path) -> TippingConfig:
     return cfg
 
 
-def validate_tipping(raw: dict[str, Any]) -> TippingConfig:
-    """Validate a parsed tipping config (everything is checked before anything runs)."""
+def validate_tipping(raw: dict[str, Any], allow_rmse: bool = False) -> TippingConfig:
+    """Validate a parsed tipping config (everything is checked before anything runs).
+    ``allow_rmse``: accept rmse targets (the planner's; the tipping solver searches
+    shares only)."""
     raw = copy.deepcopy(raw)
     if "tipping" not in raw:
         raise UserInputError("config key 'tipping': required table is missing (a tipping "
@@ -363,6 +365,12 @@ def validate_tipping(raw: dict[str, Any]) -> TippingConfig:
     cond = exp.conditions[0]
     lay = unit.layout(unit.validate_world(cond.world), unit.validate_params(cond.unit_params))
     targets = resolve_targets(sec.targets, lay.claims, lay.labels, sec.share, sec.coverage_level)
+    for i, t in enumerate(targets):
+        if t.kind == "rmse" and not allow_rmse:
+            raise UserInputError(
+                f"config key 'tipping.targets.{i}.rmse': RMSE targets are for `sim-refugee "
+                "plan`; the tipping solver searches shares (claim, term, coverage)",
+                key=f"tipping.targets.{i}.rmse")
 
     cfg = TippingConfig(
         experiment=exp, section=sec, design=design, direction=direction, map_parameter=map_param,
