@@ -2,6 +2,7 @@
 
     python3 benchmarks/bench_replication.py [--size 20000] [--reps 24] [--stage-reps 15]
                                             [--workers 2] [--backends serial,loky,dask]
+                                            [--rounds 1]
 
 Prints, from ONE run (so every ratio compares numbers measured together):
   1. the per-replication time of each stage (median over ``--stage-reps`` replications
@@ -250,48 +251,59 @@ def throughput(args) -> None:
     print(f"\n3. throughput: paper_baseline (designs {', '.join(exp.designs)}), N = {args.size}, "
           f"{n_reps} replications in {len(specs)} chunks of <= {exp.file.experiment.chunk_size},"
           f" chunk writes included; populations built in every worker before the clock")
-    rates, results = {}, {}
-    for kind in args.backends.split(","):
-        clear_caches()
-        if kind == "serial":
-            be = SerialBackend(1)
-            _warm_worker(text, args.reps)
-        elif kind == "loky":
-            be = LokyBackend(args.workers, 1)
-            Parallel(n_jobs=args.workers, backend="loky")(
-                delayed(_warm_worker)(text, args.reps) for _ in range(args.workers))
-        else:
-            be = DaskBackend(args.workers, threads=1)
-            be.client.run(_warm_worker, text, args.reps)
-        with tempfile.TemporaryDirectory() as out:
-            t0 = time.perf_counter()
-            for spec, ds in be.run(specs, out=out):  # as ``run`` does: workers write chunks
-                if ds is not None:
-                    write_chunk(Path(out), spec, ds)
-            dt = time.perf_counter() - t0
-            got = [(s.design, s.rep_start,
-                    read_chunk(Path(out) / "chunks" / s.filename)["estimates"].values)
-                   for s in specs]
-        be.close()
-        rates[kind] = n_reps / dt
-        results[kind] = sorted(got, key=lambda t: (t[0], t[1]))
-        print(f"  {kind:>6}: {dt:7.2f} s  {rates[kind]:6.2f} reps/s  "
-              f"({dt / n_reps * (args.workers if kind != 'serial' else 1):.3f} s per "
-              f"replication per core)", flush=True)
+    rates: dict[str, list[float]] = {}
+    results = {}
+    for rnd in range(args.rounds):  # backends alternate, so a slow spell hits all of them
+        if args.rounds > 1:
+            print(f"  round {rnd + 1} of {args.rounds}:")
+        for kind in args.backends.split(","):
+            clear_caches()
+            if kind == "serial":
+                be = SerialBackend(1)
+                _warm_worker(text, args.reps)
+            elif kind == "loky":
+                be = LokyBackend(args.workers, 1)
+                Parallel(n_jobs=args.workers, backend="loky")(
+                    delayed(_warm_worker)(text, args.reps) for _ in range(args.workers))
+            else:
+                be = DaskBackend(args.workers, threads=1)
+                be.client.run(_warm_worker, text, args.reps)
+            with tempfile.TemporaryDirectory() as out:
+                t0 = time.perf_counter()
+                for spec, ds in be.run(specs, out=out):  # as ``run`` does: workers write
+                    if ds is not None:
+                        write_chunk(Path(out), spec, ds)
+                dt = time.perf_counter() - t0
+                got = [(s.design, s.rep_start,
+                        read_chunk(Path(out) / "chunks" / s.filename)["estimates"].values)
+                       for s in specs]
+            be.close()
+            rates.setdefault(kind, []).append(n_reps / dt)
+            results.setdefault(kind, []).append(sorted(got, key=lambda t: (t[0], t[1])))
+            print(f"  {kind:>6}: {dt:7.2f} s  {n_reps / dt:6.2f} reps/s  "
+                  f"({dt / n_reps * (args.workers if kind != 'serial' else 1):.3f} s per "
+                  f"replication per core)", flush=True)
     import numpy as np
 
     base = next(iter(results))
-    for kind, out in results.items():
+    for kind, outs in results.items():
         same = all(a[:2] == b[:2] and np.array_equal(a[2], b[2], equal_nan=True)
-                   for a, b in zip(results[base], out, strict=True))
-        print(f"  {kind:>6}: estimates bit-identical to {base}: {same}")
+                   for out in outs for a, b in zip(results[base][0], out, strict=True))
+        print(f"  {kind:>6}: estimates bit-identical to {base} in every round: {same}")
+
+    def ratio(num: str, den: str) -> str:
+        r = [a / b for a, b in zip(rates[num], rates[den], strict=True)]
+        if len(r) == 1:
+            return f"{r[0]:.2f}"
+        return f"{statistics.median(r):.2f} (median of {len(r)} rounds; {min(r):.2f}-{max(r):.2f})"
+
     if "serial" in rates:
         for kind in rates:
             if kind != "serial":
                 goal = " (goal: >= 1.8x)" if kind == "loky" else ""
-                print(f"  ratio {kind}/serial: {rates[kind] / rates['serial']:.2f}x{goal}")
+                print(f"  ratio {kind}/serial: {ratio(kind, 'serial')}x{goal}")
     if "loky" in rates and "dask" in rates:
-        print(f"  ratio dask/loky: {rates['dask'] / rates['loky']:.2f} (goal: >= 0.90)")
+        print(f"  ratio dask/loky: {ratio('dask', 'loky')} (goal: >= 0.90)")
 
 
 def main() -> None:
@@ -303,6 +315,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20080401)
     ap.add_argument("--backends", default="serial,loky,dask")
     ap.add_argument("--skip-engine", action="store_true")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat the throughput comparison, backends alternating; ratios "
+                    "are then medians over the rounds (this shared machine's speed drifts)")
     ap.add_argument("--ceiling-reps", type=int, default=30,
                     help="replications per process of the workload ceiling")
     args = ap.parse_args()
