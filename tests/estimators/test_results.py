@@ -52,6 +52,8 @@ def test_student_t_inference_with_use_t():
     frame = res.summary_frame()
     assert list(frame.columns) == ["coef", "std err", "t", "P>|t|", "[0.025", "0.975]"]
     # without df_resid (or with df_resid 0), inference falls back to the normal
+    one = _res(use_t=True, df_resid=1)  # Cauchy
+    np.testing.assert_allclose(one.pvalues, 2 * stats.t(1).sf([2.0, 2.5, 1.0]), rtol=1e-12)
     for kw in ({"use_t": True}, {"use_t": True, "df_resid": 0}, {"use_t": False, "df_resid": 7}):
         np.testing.assert_allclose(_res(**kw).pvalues, 2 * stats.norm.sf([2.0, 2.5, 1.0]), rtol=1e-12)
 
