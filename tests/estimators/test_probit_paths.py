@@ -127,3 +127,25 @@ def test_array_fit_from_a_start_and_bse_of_a_fit():
     np.testing.assert_allclose(again.x, res.x, rtol=1e-10)
     fit = ProbitFit(np.zeros(3), np.diag([4.0, 0.0, -1.0]), 0.0, True, "ok", "", 1)
     np.testing.assert_array_equal(fit.bse, [2.0, np.nan, np.nan])
+
+
+def test_collinear_columns_and_statsmodels_non_convergence(monkeypatch, capsys):
+    rng = np.random.default_rng(1)
+    xc = pd.DataFrame({"const": 1.0, "a": rng.normal(size=200)})
+    xc["a2"] = 2 * xc["a"]
+    yc = (xc["a"] + rng.normal(size=200) > 0).astype(float)
+    res = Probit(yc, xc).fit()  # statsmodels' Newton converges on the ridge
+    assert res.status == "singular_hessian" and res.backend == "statsmodels"
+    assert res.status_message.startswith("negative Hessian not positive definite (eigenvalues ")
+    assert list(res.params.index) == ["const", "a", "a2"] and res.bse.isna().all()
+    y, x, _ = _data(6)
+    # statsmodels stopped by its iteration limit: reported, with the iterations it used
+    from statsmodels.discrete.discrete_model import Probit as SMProbit
+
+    fit = SMProbit.fit
+    monkeypatch.setattr(SMProbit, "fit", lambda self, **kw: fit(self, **{**kw, "maxiter": 1}))
+    short = Probit(y, x).fit()
+    assert (short.status, short.status_message, short.converged) == (
+        "not_converged", "statsmodels Newton did not converge", False)
+    assert short.n_iter == 1 and list(short.params.index) == ["const", "a", "b"]
+    assert capsys.readouterr().out == ""  # statsmodels prints nothing (disp=0)
