@@ -36,6 +36,8 @@ def test_singular_and_non_finite_hessians_give_nan_and_a_status():
     inv, status, msg = invert_neg_hessian(-np.diag([1.0, 1e-13]))  # below 1e-12 x largest
     assert inv.shape == (2, 2) and np.isnan(inv).all() and status == "singular_hessian"
     assert msg == "negative Hessian not positive definite (eigenvalues 1e-13 .. 1)"
+    _, _, msg = invert_neg_hessian(-np.diag([3.0, 1e-13, 1.0]))  # smallest .. largest
+    assert msg == "negative Hessian not positive definite (eigenvalues 1e-13 .. 3)"
     inv, status, _ = invert_neg_hessian(np.zeros((3, 3)))
     assert inv.shape == (3, 3) and np.isnan(inv).all() and status == "singular_hessian"
     inv, status, _ = invert_neg_hessian(-np.diag([1.0, 1e-11]))  # small but above the ratio
@@ -77,6 +79,12 @@ def test_check_psd_tolerance_and_symmetrisation():
     assert psd is True and ev == pytest.approx(-1e-11, rel=1e-9)
     psd, ev = check_psd(np.diag([1.0, -1e-9]))
     assert psd is False and ev == pytest.approx(-1e-9, rel=1e-9)
+    # the tolerance is relative to the largest eigenvalue, whatever the scale (SEs are
+    # often small: variances of 1e-4)
+    assert check_psd(np.diag([1e-4, -1e-13]))[0] is False
+    assert check_psd(np.diag([1e-4, -1e-15]))[0] is True
+    assert check_psd(np.diag([100.0, -1e-9]))[0] is True
+    assert check_psd(np.diag([100.0, -1e-7]))[0] is False
     psd, ev = check_psd(np.diag([-2.0, -1.0]))
     assert psd is False and ev == -2.0
     # an asymmetric input is judged by its symmetric part [[1, 1], [1, 1]]: eigenvalues 0, 2

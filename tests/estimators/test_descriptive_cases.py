@@ -104,6 +104,7 @@ def test_pearson_chi2_drops_empty_rows_and_columns_as_scipy_sees_them():
         (np.array([[1, 5, 0], [0, 3, 0], [4, 2, 0]]), np.array([[1, 5], [0, 3], [4, 2]])),
         (np.array([[2, 0, 7], [0, 0, 0], [5, 3, 1]]), np.array([[2, 0, 7], [5, 3, 1]])),
         (np.array([[3, 1, 4], [1, 5, 9], [2, 6, 5]]), np.array([[3, 1, 4], [1, 5, 9], [2, 6, 5]])),
+        (np.array([[1, 5], [0, 3], [0, 2]]), np.array([[1, 5], [0, 3], [0, 2]])),  # a column of 1
     ]
     for table, reduced in cases:
         stat, dof = pearson_chi2(table)

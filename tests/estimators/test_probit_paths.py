@@ -149,3 +149,46 @@ def test_collinear_columns_and_statsmodels_non_convergence(monkeypatch, capsys):
         "not_converged", "statsmodels Newton did not converge", False)
     assert short.n_iter == 1 and list(short.params.index) == ["const", "a", "b"]
     assert capsys.readouterr().out == ""  # statsmodels prints nothing (disp=0)
+
+
+def _err(fn, *args, **kw) -> UserInputError:
+    with pytest.raises(UserInputError) as err:
+        fn(*args, **kw)
+    return err.value
+
+
+def test_refusals_exact_messages_and_keys():
+    y, x, _ = _data(7, 40)
+    e = _err(Probit(y, x).fit, cov_type="cluster")
+    assert (str(e), e.key) == ("cov_type='cluster' needs groups", "groups")
+    e = _err(Probit(y, x).fit, cov_type="hc7")
+    assert (str(e), e.key) == ("cov_type must be auto/nonrobust/robust/cluster, got 'hc7'", "cov_type")
+    e = _err(Probit, 2 * y.to_numpy(), x)
+    assert (str(e), e.key) == ("endog 'y' of a probit must be 0/1", "y")
+    assert Probit(y.to_numpy(), x).endog_name == "y" and Probit(y, x).endog_name == "y"
+    e = _err(Probit, pd.DataFrame({"a": y, "b": y}), x)
+    assert (str(e), e.key) == ("endog must be one column, got 2", "endog")
+    e = _err(Probit, y, x.assign(b="x"))
+    assert str(e).startswith("exog column 'b' must be numeric") and e.key == "b"
+    e = _err(Probit, y.where(y.index != 3), x, missing="raise")
+    assert (str(e), e.key) == ("1 row(s) with missing values (missing='raise')", "missing")
+
+
+def test_own_path_flags_a_singular_hessian_and_joins_messages():
+    rng = np.random.default_rng(1)
+    xc = pd.DataFrame({"const": 1.0, "a": rng.normal(size=200)})
+    xc["a2"] = 2 * xc["a"]
+    yc = (xc["a"] + rng.normal(size=200) > 0).astype(float)
+    for kw in ({"weights": np.ones(200)}, {"groups": np.arange(200) // 2}):
+        res = Probit(yc, xc, **kw).fit()
+        assert res.status == "singular_hessian" and res.backend == "sim_refugee"
+        assert res.status_message.startswith("negative Hessian not positive definite (eigenvalues ")
+        assert list(res.params.index) == ["const", "a", "a2"] and res.n_iter > 0
+    fit = fit_probit_model(yc.to_numpy(), xc.to_numpy())
+    assert fit.status == "singular_hessian" and fit.message.startswith("negative Hessian")
+    # separation and a zero column at once: the worse status, both messages
+    xs = pd.DataFrame({"const": 1.0, "a": np.arange(20.0), "z": 0.0})
+    ys = (xs["a"] > 9.5).astype(float)
+    both = fit_probit_model(ys.to_numpy(), xs.to_numpy())
+    assert both.status == "not_converged" and both.converged is False
+    assert both.message.startswith(SEPARATION + "; negative Hessian not positive definite")

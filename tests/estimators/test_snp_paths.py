@@ -278,3 +278,22 @@ def test_select_order_criteria(data):
     assert lr["order"] == expected
     zero = select_snp_order(y, x, max_order=0)
     assert zero["order"] == 0 and len(zero["table"]) == 1
+
+
+def test_select_order_bic_and_lr_differ_here_and_weights_are_used():
+    y, x = _draw(9, 200)
+    by_bic = select_snp_order(y, x, max_order=4)
+    by_lr = select_snp_order(y, x, max_order=4, criterion="lr")
+    table = by_bic["table"]
+    llf = table.set_index("order")["llf"]
+    lr_rule = max([k for k in range(1, 5) if 2 * (llf[k] - llf[k - 1]) > stats.chi2.ppf(0.95, 1)] or [0])
+    assert by_bic["order"] == int(table.loc[table["bic"].idxmin(), "order"])
+    assert by_lr["order"] == lr_rule
+    assert by_bic["order"] != by_lr["order"]  # a sample where the criteria disagree
+    w = np.random.Generator(np.random.PCG64(9)).uniform(0.5, 2.0, len(y))
+    sel = select_snp_order(y, x, max_order=1, weights=w)
+    for k in (0, 1):  # K = 1 starts where its default start is: the same fit
+        ref = SNPOrderedProbit(y, x, order=k, weights=w).fit(
+            **({} if k == 0 else {"oprobit": sel["fits"][0]}))
+        assert sel["fits"][k].llf == pytest.approx(ref.llf, rel=1e-8, abs=1e-8)
+        assert sel["fits"][k].cov_type == "robust"

@@ -121,3 +121,63 @@ def test_bad_input_is_refused_with_the_column_named():
         TwoStageProbitLS(df["y1"], df["y2"] + 1, df[["xa", "food"]], df[["xa", "fam"]])
     with pytest.raises(UserInputError, match="exog_binary column 'const'"):
         TwoStageProbitLS(df["y1"], df["y2"], df[["xa", "food"]], df[["fam"]].assign(const=1.0))
+
+
+def test_probit_stages_stopped_early_are_reported(monkeypatch):
+    import sim_refugee.estimators.probit as probit_mod
+
+    newton = probit_mod.newton_maximize
+    monkeypatch.setattr(probit_mod, "newton_maximize",
+                        lambda f, x0, **kw: newton(f, x0, **{**kw, "maxiter": 1}))
+    res = _model(_draw(5)).fit()
+    cont, binr = res.continuous, res.binary
+    assert (cont.status, cont.status_message) == ("not_converged", "stage-1 probit: iteration limit reached")
+    assert binr.status == "not_converged"
+    assert binr.status_message == ("stage-1 probit: iteration limit reached; "
+                                   "stage-2 probit: iteration limit reached")
+    assert not cont.converged and not binr.converged and not res.converged
+    assert res.status_message == ("continuous: stage-1 probit: iteration limit reached; binary: "
+                                  "stage-1 probit: iteration limit reached; stage-2 probit: iteration limit reached")
+
+
+def test_singular_first_stage_and_corrected_covariance():
+    df = _draw(6)
+    zero = TwoStageProbitLS(df["y1"], df["y2"], df[["xa", "food"]].assign(z=0.0), df[["xa", "fam"]]).fit()
+    msg = "singular matrix in the corrected covariance: Singular matrix"
+    assert zero.status == "failed" and zero.stage1 == {}
+    assert zero.continuous.status_message == zero.binary.status_message == msg
+    assert list(zero.continuous.params.index) == ["y2", "xa", "food", "z", "const"]
+    assert list(zero.binary.params.index) == ["y1", "xa", "fam", "const"] and zero.nobs == len(df)
+    # a nearly duplicated instrument: the stage-1 probit Hessian is singular to 1e-12
+    near = df.assign(fam2=df["fam"] + 1e-8 * np.random.default_rng(0).normal(size=len(df)))
+    res = TwoStageProbitLS(near["y1"], near["y2"], near[["xa", "food"]], near[["xa", "fam", "fam2"]]).fit()
+    assert res.continuous.status == res.binary.status == "singular_hessian"
+    assert res.continuous.status_message.startswith("stage-1 probit: negative Hessian not positive definite")
+
+
+def test_unnamed_inputs_get_default_names_and_arguments_are_named_in_errors():
+    df = _draw(7, 200)
+    res = TwoStageProbitLS(df["y1"].to_numpy(), df["y2"].to_numpy(), df[["xa", "food"]].to_numpy(),
+                           df[["fam"]].to_numpy()).fit()
+    assert list(res.continuous.params.index) == ["y2", "x1_1", "x1_2", "const"]
+    assert list(res.binary.params.index) == ["y1", "x2_1", "const"]
+    assert list(res.continuous.naive_bse.index) == ["y2", "x1_1", "x1_2", "const"]
+    assert list(res.stage1["pi_continuous"].index) == ["x1_1", "x1_2", "x2_1", "const"]
+    two = pd.DataFrame({"a": df["y1"], "b": df["y1"]})
+    cases = [
+        ((two, df["y2"], df[["xa", "food"]], df[["fam"]]), "endog_continuous must be one column, got 2"),
+        ((df["y1"], two, df[["xa", "food"]], df[["fam"]]), "endog_binary must be one column, got 2"),
+        ((df["y1"], df["y2"], df[["xa"]].assign(s="a"), df[["fam"]]), "exog_continuous column 's' must be numeric"),
+        ((df["y1"], df["y2"], df[["xa"]], df[["fam"]].assign(s="a")), "exog_binary column 's' must be numeric"),
+        ((df["y1"], df["y2"], df[["xa"]].assign(const=1.0), df[["fam"]]), "exog_continuous column 'const' looks"),
+    ]
+    for args, start in cases:
+        with pytest.raises(UserInputError) as err:
+            TwoStageProbitLS(*args)
+        assert str(err.value).startswith(start), str(err.value)
+    with pytest.raises(UserInputError) as err:
+        TwoStageProbitLS(df["y1"], df["y2"].rename("y1"), df[["xa", "food"]], df[["fam"]])
+    assert err.value.key == "y1"
+    with pytest.raises(UserInputError, match="missing='raise'"):
+        TwoStageProbitLS(df["y1"].where(df.index != 0), df["y2"], df[["xa", "food"]], df[["fam"]],
+                         missing="raise")

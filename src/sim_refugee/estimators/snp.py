@@ -501,10 +501,6 @@ class SNPOrderedProbit:
         return cov_type
 
     # -- fitting ------------------------------------------------------------------
-    def _fit_oprobit(self):
-        """Ordered probit by Newton from the marginal-proportion start (concave problem)."""
-        return fit_oprobit_arrays(self.exog, self.codes, self.n_cat, self.weights)
-
     def fit(
         self,
         start_params=None,
