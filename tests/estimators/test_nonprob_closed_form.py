@@ -45,6 +45,10 @@ def test_propensity_and_ipw_dr_in_closed_form():
     za, zb = 1 - xa, 1 - xb
     fit = clw_estimate(xa, ya, xb, db, outcome_xa=za, outcome_xb=zb)
     assert fit.dr == pytest.approx(dr, rel=1e-6)
+    # covariates as (n, 1) columns: the same fit
+    col = clw_estimate(xa[:, None], ya, xb[:, None], db)
+    assert col.ipw == pytest.approx(float(w @ ya / w.sum()), rel=1e-6)
+    assert col.dr == pytest.approx(dr, rel=1e-6)
 
 
 def test_bootstrap_is_the_sd_of_replayed_resamples():

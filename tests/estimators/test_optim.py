@@ -55,6 +55,8 @@ def test_failures_are_named():
 
     res = newton_maximize(nowhere, np.ones(1))
     assert (res.converged, res.n_iter, res.message) == (False, 0, "log-likelihood not finite at start")
+    np.testing.assert_array_equal(res.hess, -np.eye(1))
+    assert np.isnan(res.llf) and res.x.tolist() == [1.0]
 
     def only_at_start(x):
         llf = -1.0 if x[0] == 0.0 else np.nan
@@ -69,6 +71,7 @@ def test_failures_are_named():
 
     res = newton_maximize(nan_hessian, np.zeros(2))
     assert (res.converged, res.n_iter, res.message) == (False, 1, "could not regularise the Hessian")
+    assert res.llf == -1.0 and res.x.tolist() == [0.0, 0.0]
 
 
 def test_non_concave_start_and_iteration_limit():
@@ -90,3 +93,19 @@ def test_non_concave_start_and_iteration_limit():
     assert (short.converged, short.n_iter, short.message) == (False, 2, "iteration limit reached")
     loose = newton_maximize(smooth, np.array([4.0]), tol=1e-2)
     assert loose.converged and loose.n_iter < full.n_iter
+
+
+def _flat_saddle(h0: float, h1: float):
+    """A stationary point at 0 with Hessian diag(h0, h1) (h0 < 0, h1 a tiny positive)."""
+    def f(x):
+        return 0.5 * (h0 * x[0] ** 2 + h1 * x[1] ** 2), np.array([h0 * x[0], h1 * x[1]]), np.diag([h0, h1])
+    return f
+
+
+def test_ridge_tolerance_is_relative_to_the_largest_curvature():
+    # -H has eigenvalues (-1.5e-9, 0.5): beyond 1e-9 x max(1, 0.5): not a maximum
+    res = newton_maximize(_flat_saddle(-0.5, 1.5e-9), np.zeros(2))
+    assert (res.converged, res.message) == (False, "stationary point is not a maximum")
+    # (-3e-9, 4): within 1e-9 x 4: a flat ridge, converged
+    res = newton_maximize(_flat_saddle(-4.0, 3e-9), np.zeros(2))
+    assert (res.converged, res.message) == (True, "converged (singular Hessian)")

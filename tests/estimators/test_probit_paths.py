@@ -192,3 +192,21 @@ def test_own_path_flags_a_singular_hessian_and_joins_messages():
     both = fit_probit_model(ys.to_numpy(), xs.to_numpy())
     assert both.status == "not_converged" and both.converged is False
     assert both.message.startswith(SEPARATION + "; negative Hessian not positive definite")
+
+
+def test_array_path_defaults_and_an_iteration_limit(monkeypatch):
+    y, x, rng = _data(8)
+    yy, xx = y.to_numpy(), x.to_numpy()
+    ref = sm.Probit(y, x).fit(disp=0)
+    np.testing.assert_allclose(fit_probit_model(yy, xx).bse, ref.bse, rtol=1e-5)  # default: nonrobust
+    groups = np.arange(len(y)) // 3
+    robust = fit_probit_model(yy, xx, None, groups, "robust")  # groups only count for "cluster"
+    np.testing.assert_allclose(robust.cov, fit_probit_model(yy, xx, None, None, "robust").cov, rtol=1e-12)
+    assert not np.allclose(robust.cov, fit_probit_model(yy, xx, None, groups, "cluster").cov, rtol=1e-3)
+    import sim_refugee.estimators.probit as probit_mod
+
+    newton = probit_mod.newton_maximize
+    monkeypatch.setattr(probit_mod, "newton_maximize",
+                        lambda f, x0, **kw: newton(f, x0, **{**kw, "maxiter": 1}))
+    short = fit_probit_model(yy, xx)
+    assert (short.status, short.message, short.converged) == ("not_converged", "iteration limit reached", False)

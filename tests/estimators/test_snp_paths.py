@@ -104,6 +104,10 @@ def test_failures_are_reported_with_their_message(data):
     assert res.status == "failed" and res.status_message == "outcome has 1 observed category; need at least 2"
     assert list(res.params.index) == ["a", "b", "g1", "g2", "g3"] and res.params.isna().all()
     assert res.order == 3 and math.isnan(res.llf_oprobit) and math.isnan(res.moments["sd"])
+    assert set(res.moments) == {"mean", "variance", "sd", "skewness", "kurtosis"}
+    assert all(math.isnan(v) for v in res.moments.values()) and math.isnan(res.cut1_fixed)
+    assert res.standardized_params.dtype == res.standardized_bse.dtype == res.cuts.dtype == float
+    assert res.exog_names == ["a", "b"] and list(res.levels) == [2.0]
     empty = SNPOrderedProbit(pd.Series([np.nan, np.nan]), x.iloc[:2]).fit()
     assert empty.status_message == "outcome has 0 observed categories; need at least 2"
     gap = SNPOrderedProbit(y, x, levels=[1, 2, 3, 4, 5]).fit()
@@ -276,6 +280,8 @@ def test_select_order_criteria(data):
     crit = stats.chi2.ppf(0.95, 1)
     expected = max([k for k in (2, 3) if 2 * (llf[k] - llf[k - 1]) > crit] or [2])
     assert lr["order"] == expected
+    with pytest.raises(UserInputError, match="missing='raise'"):
+        select_snp_order(y.where(y.index != 0), x, max_order=0, missing="raise")
     zero = select_snp_order(y, x, max_order=0)
     assert zero["order"] == 0 and len(zero["table"]) == 1
 
@@ -297,3 +303,23 @@ def test_select_order_bic_and_lr_differ_here_and_weights_are_used():
             **({} if k == 0 else {"oprobit": sel["fits"][0]}))
         assert sel["fits"][k].llf == pytest.approx(ref.llf, rel=1e-8, abs=1e-8)
         assert sel["fits"][k].cov_type == "robust"
+
+
+def test_array_fit_failure_fields_and_joined_messages(data):
+    y, x = data
+    codes = y.to_numpy() - 1
+    bad = fit_snp_arrays(x.to_numpy(), codes, 4, 3, start_params=np.array([0.5, -0.3, 0.9, 0.1, 0, 0, 0]))
+    assert (bad.status, bad.message, bad.converged, bad.score_failed) == (
+        "failed", "zero probability at the estimate", False, True)
+    assert bad.moments == {} and bad.n_iter == 0 and np.isnan(bad.cov).all() and bad.cov.shape == (7, 7)
+    # a start that did not converge and a singular Hessian: both messages, joined
+    xd = np.column_stack([x.to_numpy(), 2 * x["a"].to_numpy()])
+    op = fit_snp_arrays(xd, codes, 4, 0)
+    both = fit_snp_arrays(xd, codes, 4, 3, oprobit=OProbitStart(op.params, op.llf, False, "stopped"))
+    assert both.status == "not_converged"
+    assert both.message.startswith("ordered-probit start did not converge (stopped); ")
+    assert "; negative Hessian not positive definite" in both.message
+    assert math.isnan(SNPOrderedProbit(y, x, order=0).fit().cut1_fixed)
+    with pytest.raises(UserInputError) as err:
+        SNPOrderedProbit(pd.Series(np.arange(10.0) + 10, name="fear"), x.iloc[:10], levels=[1, 2])
+    assert str(err.value) == "endog 'fear' has values outside levels: [10.0, 11.0, 12.0, 13.0, 14.0]"

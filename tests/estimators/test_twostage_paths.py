@@ -181,3 +181,40 @@ def test_unnamed_inputs_get_default_names_and_arguments_are_named_in_errors():
     with pytest.raises(UserInputError, match="missing='raise'"):
         TwoStageProbitLS(df["y1"].where(df.index != 0), df["y2"], df[["xa", "food"]], df[["fam"]],
                          missing="raise")
+
+
+def test_second_stage_alone_stopped_early(monkeypatch):
+    import sim_refugee.estimators.probit as probit_mod
+
+    newton, calls = probit_mod.newton_maximize, []
+
+    def second_short(f, x0, **kw):
+        calls.append(1)
+        return newton(f, x0, **({**kw, "maxiter": 1} if len(calls) == 2 else kw))
+
+    monkeypatch.setattr(probit_mod, "newton_maximize", second_short)
+    res = _model(_draw(8)).fit()
+    assert (res.continuous.status, res.continuous.converged) == ("ok", True)
+    assert (res.binary.status, res.binary.converged) == ("not_converged", False)
+    assert res.binary.status_message == "stage-2 probit: iteration limit reached"
+
+
+def test_identification_messages_and_keys_exactly():
+    df = _draw(9, 50)
+    cases = [
+        ((df["y1"], df["y2"], df[["xa", "food"]], df[["xa"]]), "exog_binary",
+         "continuous equation not identified: exog_binary has no column outside exog_continuous"),
+        ((df["y1"], df["y2"], df[["xa"]], df[["xa", "fam"]]), "exog_continuous",
+         "binary equation not identified: exog_continuous has no column outside exog_binary"),
+        ((df["y1"], df["y2"] * 2, df[["xa", "food"]], df[["fam"]]), "y2", "endog_binary 'y2' must be 0/1"),
+        ((df["y1"], df["y2"], df[["xa", "food"]], df[["fam"]].assign(xa=df["food"])), "xa",
+         "column 'xa' differs between exog_continuous and exog_binary"),
+        ((df["y1"], df["y2"], df[["xa", "food"]], df[["fam", "y2"]]), "y2",
+         "endogenous variable 'y2' also appears among the exog columns"),
+    ]
+    for args, key, msg in cases:
+        with pytest.raises(UserInputError) as err:
+            TwoStageProbitLS(*args)
+        assert (str(err.value), err.value.key) == (msg, key)
+    res = _model(df.iloc[:4]).fit()
+    assert res.binary.status_message == "too few observations (4) or no variation in 'y2'"
