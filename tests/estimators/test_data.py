@@ -103,6 +103,8 @@ def test_clean_refusals():
     err = _raises(_data.clean, s, f, weights=[1.0, -0.5, 1.0, 1.0, 1.0])
     assert (str(err), err.key) == ("weights must be non-negative", "weights")
     assert _data.clean(s, f, weights=[0.0, np.nan, 1.0, 1.0, 1.0]).nobs == 2  # 0 allowed, NaN dropped
+    err = _raises(_data.clean, s, f, weights=np.ones((5, 2)))
+    assert (str(err), err.key) == ("weights must be one-dimensional, got shape (5, 2)", "weights")
     err = _raises(_data.clean, s, f, groups=np.arange(6))
     assert (str(err), err.key) == ("groups has 6 rows, expected 5", "groups")
 

@@ -47,6 +47,7 @@ def test_a_minimum_is_not_a_maximum():
 
     res = newton_maximize(bowl, np.zeros(2))
     assert (res.converged, res.message, res.n_iter) == (False, "stationary point is not a maximum", 0)
+    assert res.x.tolist() == [0.0, 0.0] and res.llf == 0.0
 
 
 def test_failures_are_named():

@@ -113,6 +113,8 @@ def test_failures_are_reported_with_their_message(data):
     gap = SNPOrderedProbit(y, x, levels=[1, 2, 3, 4, 5]).fit()
     assert gap.status == "failed"
     assert gap.status_message == "outcome level(s) [5.0] not observed: their cuts are not identified"
+    assert gap.order == 3 and set(gap.moments) == {"mean", "variance", "sd", "skewness", "kurtosis"}
+    assert math.isnan(gap.cut1_fixed) and math.isnan(gap.llf_oprobit) and list(gap.levels) == [1, 2, 3, 4, 5]
     # cuts out of order at the start and no iterations: zero probability at the "estimate"
     start = np.array([0.5, -0.3, 0.9, 0.1, 0.0, 0.0, 0.0])
     bad = SNPOrderedProbit(y, x, order=3).fit(start_params=start)
@@ -234,6 +236,7 @@ def test_oprobit_start_reuse_and_a_failed_start(data, fit3):
     np.testing.assert_allclose(ok.params, fit3.params, rtol=1e-7, atol=1e-9)
     assert (ok.status, ok.message, ok.converged) == ("ok", "", True)
     assert ok.llf == pytest.approx(fit3.llf, rel=1e-12) and ok.n_iter == fit3.n_iter
+    assert isinstance(ok.n_iter, int) and ok.n_iter > 0
 
 
 def test_newton_decrement_and_the_trust_region_fallback(data, fit3):
