@@ -210,3 +210,18 @@ def test_array_path_defaults_and_an_iteration_limit(monkeypatch):
                         lambda f, x0, **kw: newton(f, x0, **{**kw, "maxiter": 1}))
     short = fit_probit_model(yy, xx)
     assert (short.status, short.message, short.converged) == ("not_converged", "iteration limit reached", False)
+
+
+def test_not_converged_and_singular_together_on_the_statsmodels_path(monkeypatch):
+    from statsmodels.discrete.discrete_model import Probit as SMProbit
+
+    rng = np.random.default_rng(1)
+    xc = pd.DataFrame({"const": 1.0, "a": rng.normal(size=200)})
+    yc = (xc["a"] + rng.normal(size=200) > 0).astype(float)
+    xc["a2"] = 2 * xc["a"] + 1e-7 * rng.normal(size=200)  # nearly collinear
+    fit = SMProbit.fit
+    monkeypatch.setattr(SMProbit, "fit", lambda self, **kw: fit(self, **{**kw, "maxiter": 1}))
+    res = Probit(yc, xc).fit()
+    assert res.status == "not_converged"  # the worse of not_converged and singular_hessian
+    assert res.status_message.startswith(
+        "statsmodels Newton did not converge; negative Hessian not positive definite")

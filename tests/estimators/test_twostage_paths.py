@@ -218,3 +218,20 @@ def test_identification_messages_and_keys_exactly():
         assert (str(err.value), err.value.key) == (msg, key)
     res = _model(df.iloc[:4]).fit()
     assert res.binary.status_message == "too few observations (4) or no variation in 'y2'"
+
+
+def test_first_stage_stopped_early_and_singular_together(monkeypatch):
+    import sim_refugee.estimators.probit as probit_mod
+
+    newton, calls = probit_mod.newton_maximize, []
+
+    def first_short(f, x0, **kw):
+        calls.append(1)
+        return newton(f, x0, **({**kw, "maxiter": 1} if len(calls) == 1 else kw))
+
+    monkeypatch.setattr(probit_mod, "newton_maximize", first_short)
+    df = _draw(6)
+    near = df.assign(fam2=df["fam"] + 1e-8 * np.random.default_rng(0).normal(size=len(df)))
+    res = TwoStageProbitLS(near["y1"], near["y2"], near[["xa", "food"]], near[["xa", "fam", "fam2"]]).fit()
+    assert res.continuous.status == "not_converged"  # the worse of the two
+    assert res.continuous.status_message.startswith("stage-1 probit: negative Hessian")
