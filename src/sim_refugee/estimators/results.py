@@ -148,8 +148,8 @@ class EstimationResults:
     def summary(self) -> str:
         """A plain-text summary: header lines and the coefficient table."""
         lines = self._summary_header()
-        with pd.option_context("display.width", 120, "display.max_columns", 10):
-            table = self.summary_frame().to_string(float_format=lambda v: f"{v:.4f}")
+        # to_string prints every column unwrapped: no display option applies
+        table = self.summary_frame().to_string(float_format=lambda v: f"{v:.4f}")
         rule = "=" * max(len(line) for line in table.splitlines())
         return "\n".join([rule, *lines, rule, table, rule])
 

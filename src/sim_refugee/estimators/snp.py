@@ -470,7 +470,8 @@ class SNPOrderedProbit:
             outside = self.levels[codes] != yv
             if outside.any():
                 raise UserInputError(
-                    f"endog {y.name!r} has values outside levels: {sorted(set(yv[outside]))[:5]}", key=y.name
+                    f"endog {y.name!r} has values outside levels: {sorted({float(v) for v in yv[outside]})[:5]}",
+                    key=y.name,
                 )
             seen = np.bincount(codes, minlength=len(self.levels)) > 0
             self.unobserved = [float(v) for v in self.levels[~seen]]
@@ -500,10 +501,6 @@ class SNPOrderedProbit:
         return cov_type
 
     # -- fitting ------------------------------------------------------------------
-    def _fit_oprobit(self):
-        """Ordered probit by Newton from the marginal-proportion start (concave problem)."""
-        return fit_oprobit_arrays(self.exog, self.codes, self.n_cat, self.weights)
-
     def fit(
         self,
         start_params=None,
@@ -554,6 +551,8 @@ class SNPOrderedProbit:
         try:
             with single_blas_thread():
                 return self._fit(start_params, cov_type, maxiter, gtol, start_g, oprobit, n_starts)
+        except UserInputError:  # bad input (a ValueError too) raises, as documented
+            raise
         except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:  # numerical failure
             return failed_results(SNPOrderedProbitResults, names, self.nobs, f"{type(exc).__name__}: {exc}", **extra_fail)
 
@@ -790,9 +789,10 @@ def _maximize_snp(ll: _SNPLoglike, x0: np.ndarray, maxiter: int, gtol: float):
     nr = newton_maximize(ll.newton_eval, x0, tol=NEWTON_TOL, maxiter=maxiter)
     if nr.converged:
         return nr.x, True, nr.n_iter, ""
-    start = nr.x if np.isfinite(nr.llf) else x0
+    if not np.isfinite(nr.llf):  # a zero probability at the start: nowhere to go from
+        return nr.x, False, nr.n_iter, f"Newton: {nr.message}"
     opt = optimize.minimize(
-        ll.nll, start, jac=ll.nll_grad, hess=ll.nll_hess, method="trust-exact",
+        ll.nll, nr.x, jac=ll.nll_grad, hess=ll.nll_hess, method="trust-exact",
         options={"gtol": gtol, "maxiter": maxiter},
     )
     n_iter = nr.n_iter + int(opt.nit)
