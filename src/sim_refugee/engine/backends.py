@@ -164,15 +164,17 @@ class DaskBackend:
             # worker can end up with all the long ones: measured 0.6 of loky's throughput
             # on paper_baseline-sized work, against ~0.9 with 1.0.
             # The workers' own monitoring is off: the statistical profiler samples every
-            # worker's stack every 10 ms and the GIL monitor every 1 ms, for a dashboard
-            # this local cluster does not serve (dashboard_address=None); both cost the
-            # CPU-bound replication tasks time on a machine with as many cores as workers.
+            # worker's stack every 10 ms (and the GIL monitor every 1 ms, where gilknocker
+            # is installed) for a dashboard this local cluster does not serve
+            # (dashboard_address=None).
             #
             # And the workers keep glibc's own malloc tuning: Dask's nanny sets
-            # MALLOC_TRIM_THRESHOLD_ in every worker, and setting it switches off glibc's
-            # dynamic mmap threshold, so each temporary array above 128 KiB (an n x p
-            # block of a fit) is mmap-ed, page-faulted and unmapped again: one worker ran
-            # the same replications 1.5 times slower than a loky worker.
+            # MALLOC_TRIM_THRESHOLD_ in every worker (to hand freed memory back to the OS
+            # sooner in long-lived workers), and setting it switches off glibc's dynamic
+            # mmap threshold, so each temporary array above 128 KiB (an n x p block of a
+            # fit) is mmap-ed, page-faulted and unmapped again: one worker ran the same
+            # replications 1.5 times slower than a loky worker. A worker here holds one
+            # cached population and its fits' temporaries, so that trimming buys little.
             env = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items()
                    if k != "MALLOC_TRIM_THRESHOLD_"}
             with dask.config.set({"distributed.scheduler.worker-saturation": 1.0,
