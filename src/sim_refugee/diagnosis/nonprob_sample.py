@@ -212,8 +212,6 @@ def sample_diagnostics(sample: pd.DataFrame, pop: pd.DataFrame,
     bench = bench or benchmark_for(pop)
     require_columns(sample, ["person_id", *_AUX_COLUMNS, *(o.column for o in OUTCOMES)],
                     "sample (nonprob diagnostics)")
-    sample = sample.copy(deep=False)
-    sample.attrs = {}  # else every column access deep-copies the design's metadata
     pos = bench.positions.get_indexer(sample["person_id"].to_numpy())
     if (pos < 0).any():
         raise ValueError("sample has person_ids that are not in the population")
