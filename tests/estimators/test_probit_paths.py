@@ -172,6 +172,10 @@ def test_refusals_exact_messages_and_keys():
     assert str(e).startswith("exog column 'b' must be numeric") and e.key == "b"
     e = _err(Probit, y.where(y.index != 3), x, missing="raise")
     assert (str(e), e.key) == ("1 row(s) with missing values (missing='raise')", "missing")
+    e = _err(Probit, y, x.iloc[:, :0])
+    assert (str(e), e.key) == ("exog of a probit has no columns (pass at least the constant)", "exog")
+    e = _err(Probit, y, np.empty((len(y), 0)))
+    assert e.key == "exog"
 
 
 def test_own_path_flags_a_singular_hessian_and_joins_messages():

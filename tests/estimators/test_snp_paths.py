@@ -341,3 +341,35 @@ def test_select_order_warm_starts_each_order_from_the_previous_solution():
     assert fits[4].llf == pytest.approx(warm.llf, rel=1e-10)
     assert warm.llf > cold.llf + 0.1
     assert np.all(np.diff(sel["table"]["llf"]) >= -1e-9)
+
+
+def test_select_order_refit_guard_starts_at_the_previous_solution(data, monkeypatch):
+    """When the warm start (g_K = 0.01) of order K ends below order K-1's lnL, the guard
+    refits from order K-1's solution with g_K = 0 exactly: the same likelihood as order
+    K-1, so the refit cannot end lower and lnL stays non-decreasing in K. The warm start
+    at order 2 is sabotaged here (its lnL set to -inf) to reach the guard."""
+    import copy
+
+    from sim_refugee.estimators import snp as snp_module
+
+    real_fit = SNPOrderedProbit.fit
+    starts: list[tuple[int, np.ndarray]] = []
+
+    def fit(self, start_params=None, **kw):
+        res = real_fit(self, start_params=start_params, **kw)
+        if start_params is not None:
+            starts.append((self.order, np.asarray(start_params, dtype=float).copy()))
+            if self.order == 2 and start_params[-1] == snp_module.DEFAULT_START_G:
+                res = copy.copy(res)
+                res.llf = -np.inf
+        return res
+
+    monkeypatch.setattr(SNPOrderedProbit, "fit", fit)
+    sel = select_snp_order(*data, max_order=2)
+    order2 = [s for k, s in starts if k == 2]
+    assert len(order2) == 2  # the warm start, then the guard's refit
+    prev = sel["fits"][1]._free_params
+    np.testing.assert_array_equal(order2[0], np.concatenate([prev, [snp_module.DEFAULT_START_G]]))
+    np.testing.assert_array_equal(order2[1], np.concatenate([prev, [0.0]]))
+    assert np.isfinite(sel["fits"][2].llf)
+    assert sel["fits"][2].llf >= sel["fits"][1].llf - 1e-9

@@ -235,3 +235,25 @@ def test_first_stage_stopped_early_and_singular_together(monkeypatch):
     res = TwoStageProbitLS(near["y1"], near["y2"], near[["xa", "food"]], near[["xa", "fam", "fam2"]]).fit()
     assert res.continuous.status == "not_converged"  # the worse of the two
     assert res.continuous.status_message.startswith("stage-1 probit: negative Hessian")
+
+
+@pytest.mark.parametrize("column", ["food", "fam"])
+def test_a_perfectly_separated_probit_stage_is_not_ok(column):
+    """y2 = 1{column > 0}: the stage-1 probit on all exogenous columns is separated (its
+    MLE does not exist), so neither equation may report 'ok'. Stage 2 is separated too:
+    its regressors span the separating column (directly for 'fam', recoded to -1/1;
+    through the predicted y1, whose only excluded column is 'food', otherwise)."""
+    df = _draw(3)
+    df["fam"] = 2 * df["fam"] - 1
+    df["y2"] = (df[column] > 0).astype(float)
+    res = _model(df).fit()
+    assert res.continuous.status == res.binary.status == res.status == "not_converged"
+    assert not res.continuous.converged and not res.binary.converged
+    assert res.continuous.status_message == "stage-1 probit: perfect separation: the MLE does not exist"
+    stage2 = "; stage-2 probit: perfect separation: the MLE does not exist"
+    assert res.binary.status_message == res.continuous.status_message + stage2
+
+
+def test_an_unseparated_sample_stays_ok():
+    res = _model(_draw(3)).fit()
+    assert res.status == "ok" and res.continuous.converged and res.binary.converged

@@ -88,6 +88,8 @@ class Probit:
     def __init__(self, endog, exog, weights=None, groups=None, missing: str = "drop"):
         y = _data.as_series(endog, "endog", "y")
         x = _data.as_frame(exog, "exog")
+        if not x.names:
+            raise UserInputError("exog of a probit has no columns (pass at least the constant)", key="exog")
         cleaned = _data.clean({"endog": y}, {"exog": x}, weights, groups, missing)
         self.endog_name = y.name
         self.exog_names = x.names

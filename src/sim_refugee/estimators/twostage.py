@@ -17,7 +17,7 @@ from sim_refugee.errors import UserInputError
 from sim_refugee.estimators import _data
 from sim_refugee.estimators._threads import single_blas_thread
 from sim_refugee.estimators.covariance import invert_neg_hessian
-from sim_refugee.estimators.probit import fit_probit_arrays
+from sim_refugee.estimators.probit import _separation, fit_probit_arrays
 from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -48,6 +48,11 @@ class TwoStageProbitLSResults:
 
     def __repr__(self) -> str:
         return f"<TwoStageProbitLSResults status={self.status!r} nobs={self.nobs}>"
+
+
+def _why(fit) -> str:
+    """Why a probit stage is not usable: Newton's message, or separation (its MLE does not exist)."""
+    return fit.message if not fit.converged else "perfect separation: the MLE does not exist"
 
 
 def _ols(y: np.ndarray, x: np.ndarray):
@@ -165,8 +170,10 @@ class TwoStageProbitLS:
         h = np.column_stack([pi2, j1])
         g = np.column_stack([pi1, j2])
         xtx = x.T @ x
-        status_common = "ok" if st1.converged else "not_converged"
-        msg_common = "" if st1.converged else f"stage-1 probit: {st1.message}"
+        ok1 = st1.converged and not _separation(y2, x, pi2)
+        ok2 = st2.converged and not _separation(y2, z2, coef2)
+        status_common = "ok" if ok1 else "not_converged"
+        msg_common = "" if ok1 else f"stage-1 probit: {_why(st1)}"
         if v0_status != "ok":
             status_common, msg_common = worst_status(status_common, v0_status), f"stage-1 probit: {v0_msg}"
         try:
@@ -186,15 +193,15 @@ class TwoStageProbitLS:
         naive1 = np.sqrt(np.diag(sig2 * np.linalg.pinv(z1.T @ z1)))
         naive2 = np.sqrt(np.diag(np.linalg.pinv(-st2.hess)))
         llf1 = -0.5 * n * (np.log(2 * np.pi * float(r1 @ r1) / n) + 1)
-        status2 = worst_status(status_common, "ok" if st2.converged else "not_converged")
-        msg2 = "; ".join(m for m in (msg_common, "" if st2.converged else f"stage-2 probit: {st2.message}") if m)
+        status2 = worst_status(status_common, "ok" if ok2 else "not_converged")
+        msg2 = "; ".join(m for m in (msg_common, "" if ok2 else f"stage-2 probit: {_why(st2)}") if m)
         cont = TwoStageEquationResults(
-            pd.Series(coef1, index=names1), var1, nobs=n, llf=llf1, converged=st1.converged,
+            pd.Series(coef1, index=names1), var1, nobs=n, llf=llf1, converged=ok1,
             status=status_common, status_message=msg_common, cov_type="amemiya", use_t=True,
             df_resid=n - z1.shape[1], extra={"naive_bse": pd.Series(naive1, index=names1), "c": c},
         )
         binr = TwoStageEquationResults(
-            pd.Series(coef2, index=names2), var2, nobs=n, llf=st2.llf, converged=st1.converged and st2.converged,
+            pd.Series(coef2, index=names2), var2, nobs=n, llf=st2.llf, converged=ok1 and ok2,
             status=status2, status_message=msg2, cov_type="amemiya",
             extra={"naive_bse": pd.Series(naive2, index=names2), "d": d},
         )
