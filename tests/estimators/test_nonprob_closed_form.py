@@ -84,3 +84,89 @@ def test_refusals():
     with pytest.raises(ValueError) as err:
         clw_estimate(xa, ya, xb, db, n_boot=2)
     assert str(err.value) == "a bootstrap needs rng"
+
+
+def _ab(seed: int, na: int = 300, nb: int = 200):
+    """Samples A and B with two covariates; B's design weights vary."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([15, 16, seed])))
+    xa = np.column_stack([rng.normal(0.5, 1.0, na), rng.random(na) < 0.6]).astype(float)
+    xb = np.column_stack([rng.normal(0.0, 1.0, nb), rng.random(nb) < 0.4]).astype(float)
+    ya = (rng.random(na) < 1 / (1 + np.exp(-(0.3 + 0.8 * xa[:, 0] - 0.5 * xa[:, 1])))).astype(float)
+    db = rng.uniform(5.0, 15.0, nb)
+    return xa, ya, xb, db
+
+
+def test_outcome_models_against_statsmodels():
+    """The outcome regressions of the DR estimator: the logistic one (our IRLS) against
+    statsmodels' Logit, the (weighted) least squares against statsmodels' WLS, and the
+    collinear fallback against the minimum-norm lstsq solution."""
+    import statsmodels.api as sm
+
+    from sim_refugee.estimators.nonprob_ref import _design, _least_squares, _logistic_beta
+
+    xa, ya, _, _ = _ab(1)
+    X = _design(xa)
+    ref = sm.Logit(ya, X).fit(disp=0, tol=1e-12)
+    np.testing.assert_allclose(_logistic_beta(X, ya), ref.params, rtol=1e-8, atol=1e-10)
+    w = np.linspace(0.5, 2.0, len(ya))
+    np.testing.assert_allclose(_least_squares(X, ya), sm.OLS(ya, X).fit().params, rtol=1e-10)
+    np.testing.assert_allclose(_least_squares(X, ya, w), sm.WLS(ya, X, weights=w).fit().params, rtol=1e-10)
+    Xc = np.column_stack([X, X[:, 1]])  # a repeated column: the normal equations are singular
+    sw = np.sqrt(w)
+    np.testing.assert_allclose(_least_squares(Xc, ya, w),
+                               np.linalg.pinv(Xc * sw[:, None]) @ (ya * sw), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(_least_squares(Xc, ya), np.linalg.pinv(Xc) @ ya, rtol=1e-8, atol=1e-12)
+    # separated data: the iterations stop at max_iter, the predictions at the 0/1 values
+    xs = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
+    ys = (xs > 0).astype(float)
+    pred = 1 / (1 + np.exp(-(_design(xs) @ _logistic_beta(_design(xs), ys))))
+    np.testing.assert_allclose(pred, ys, atol=1e-3)
+
+
+def test_dr_with_outcome_models_where_the_propensity_is_not_saturated():
+    """With a propensity model that does not saturate the outcome covariates, DR depends on
+    m(x): recomputed here from statsmodels' propensity-free pieces (Logit / OLS fits on A)
+    and our propensity (itself checked against its score equation)."""
+    import statsmodels.api as sm
+    from scipy.special import expit
+
+    xa, ya, xb, db = _ab(2)
+    theta, ok = clw_propensity(xa[:, :1], xb[:, :1], db)
+    assert ok
+    XA, XB = np.column_stack([np.ones(len(xa)), xa[:, 0]]), np.column_stack([np.ones(len(xb)), xb[:, 0]])
+    np.testing.assert_allclose(XA.sum(axis=0), XB.T @ (db * expit(XB @ theta)), rtol=1e-6)
+    w = 1 / expit(XA @ theta)
+    OA, OB = sm.add_constant(xa), sm.add_constant(xb)
+    for kind, m in (("logistic", lambda f, o: f.predict(o)), ("linear", lambda f, o: o @ f.params)):
+        f = sm.Logit(ya, OA).fit(disp=0, tol=1e-12) if kind == "logistic" else sm.OLS(ya, OA).fit()
+        dr = w @ (ya - m(f, OA)) / w.sum() + db @ m(f, OB) / db.sum()
+        fit = clw_estimate(xa[:, :1], ya, xb[:, :1], db, outcome_xa=xa, outcome_xb=xb, outcome=kind)
+        assert fit.dr == pytest.approx(dr, rel=1e-7), kind
+        assert fit.ipw == pytest.approx(w @ ya / w.sum(), rel=1e-7)
+
+
+def test_a_propensity_fit_that_fails_is_reported_and_gets_no_bootstrap():
+    """A and B separated by x (every A row above every B row): the pseudo-likelihood has no
+    maximum, trust-exact stops at its iteration limit, and the fit says so (converged
+    False, no bootstrap SEs) even though the estimates it returns are finite numbers."""
+    xa = np.array([3.0, 3.5, 4.0, 4.5, 5.0])
+    ya = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    xb = np.array([-1.0, -0.5, 0.0, 0.5, 1.0, 1.5])
+    db = np.full(6, 10.0)
+    _, ok = clw_propensity(xa, xb, db)
+    assert ok is False
+    fit = clw_estimate(xa, ya, xb, db, n_boot=3, rng=np.random.default_rng(0))
+    assert math.isfinite(fit.ipw) and math.isfinite(fit.dr)
+    assert fit.converged is False and math.isnan(fit.se_ipw) and math.isnan(fit.se_dr)
+
+
+def test_design_weights_below_one_and_a_single_bootstrap_draw():
+    """Weights need only be positive: a weight below 1 (here 0.5 of cell x = 0's 30) is
+    accepted, and with the cells' totals unchanged the estimates are too. Even one
+    bootstrap draw needs an rng."""
+    xa, ya, xb, db = _cells()
+    frac = clw_estimate(xa, ya, xb, np.array([0.5, 29.5, 20.0, 30.0, 20.0]))
+    big = clw_estimate(xa, ya, xb, db)
+    assert frac.ipw == pytest.approx(big.ipw, rel=1e-6) and frac.dr == pytest.approx(big.dr, rel=1e-6)
+    with pytest.raises(ValueError, match="a bootstrap needs rng"):
+        clw_estimate(xa, ya, xb, db, n_boot=1)

@@ -312,3 +312,37 @@ def test_select_snp_order_criteria_and_errors():
     assert by_lr["order"] == expected
     with pytest.raises(UserInputError, match="criterion"):
         select_snp_order(y, x, criterion="hqic")
+
+
+def _lr_choice(table: pd.DataFrame) -> int:
+    """The LR rule by hand: the largest K whose 2 (lnL_K - lnL_K-1) > chi2(1) 95%, else 0."""
+    llf = table.set_index("order")["llf"]
+    sig = [k for k in range(1, len(llf)) if 2 * (llf[k] - llf[k - 1]) > 3.841459]
+    return max(sig or [0])
+
+
+def test_select_snp_order_aic_lr_and_default_order():
+    """Samples picked (n = 300, normal errors) where the rules disagree: AIC picks K = 2
+    while no LR test is significant (LR falls back to K = 0); and one where the K = 3 LR
+    statistic is 3.0, significant only if it were counted 1.5 times. The default search
+    goes up to K = 4."""
+    y, x = _draw(_rng(31, 20), 300, "normal")
+    table = select_snp_order(y, x, max_order=3)["table"]
+    assert int(table.loc[table["aic"].idxmin(), "order"]) == 2 and _lr_choice(table) == 0
+    assert select_snp_order(y, x, max_order=3, criterion="aic")["order"] == 2
+    assert select_snp_order(y, x, max_order=3, criterion="lr")["order"] == 0
+    y, x = _draw(_rng(31, 26), 300, "normal")
+    sel = select_snp_order(y, x, max_order=3, criterion="lr")
+    llf = sel["table"]["llf"].to_numpy()
+    assert 2.56 < 2 * (llf[3] - llf[2]) < 3.84 and _lr_choice(sel["table"]) == 0
+    assert sel["order"] == 0
+    assert list(select_snp_order(y, x)["table"]["order"]) == [0, 1, 2, 3, 4]
+
+
+def test_select_snp_order_passes_groups_and_missing_to_every_order():
+    y, x = _draw(_rng(31, 5), 300, "normal")
+    groups = np.arange(300) % 30
+    sel = select_snp_order(y, x, max_order=2, groups=groups)
+    assert [sel["fits"][k].cov_type for k in range(3)] == ["cluster"] * 3
+    with pytest.raises(UserInputError, match="missing"):
+        select_snp_order(y.where(y.index != 4), x, max_order=1, missing="raise")

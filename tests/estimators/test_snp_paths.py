@@ -35,12 +35,16 @@ def _draw(seed: int, n: int = 400):
     return pd.Series(y, name="fear"), pd.DataFrame(x, columns=["a", "b"])
 
 
-@pytest.fixture(scope="module")
+# Function-scoped on purpose (the fit takes milliseconds): mutmut runs, for a mutant, only
+# the tests that called the mutated function during its stats run, and a module-scoped
+# fit is called once, inside the first test that asks for it, so the later tests that
+# check that fit's numbers would never be run against a mutant of the code behind it.
+@pytest.fixture
 def data():
     return _draw(1)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fit3(data):
     return SNPOrderedProbit(*data, order=3).fit()
 
@@ -373,3 +377,78 @@ def test_select_order_refit_guard_starts_at_the_previous_solution(data, monkeypa
     np.testing.assert_array_equal(order2[1], np.concatenate([prev, [0.0]]))
     assert np.isfinite(sel["fits"][2].llf)
     assert sel["fits"][2].llf >= sel["fits"][1].llf - 1e-9
+
+
+def _recording_fit(monkeypatch, sabotage):
+    """Patch SNPOrderedProbit.fit to record (order, start_params, oprobit, result) of every
+    call; ``sabotage(order, start_params, result)`` may return a changed copy."""
+    real_fit = SNPOrderedProbit.fit
+    calls: list[tuple] = []
+
+    def fit(self, start_params=None, **kw):
+        res = real_fit(self, start_params=start_params, **kw)
+        res = sabotage(self.order, start_params, res) or res
+        calls.append((self.order, start_params, kw.get("oprobit"), res))
+        return res
+
+    monkeypatch.setattr(SNPOrderedProbit, "fit", fit)
+    return calls
+
+
+def _with(res, **attrs):
+    import copy
+
+    res = copy.copy(res)
+    for k, v in attrs.items():
+        setattr(res, k, v)
+    return res
+
+
+@pytest.mark.parametrize("gap, refit", [(5e-10, False), (1e-6, True)])
+def test_select_order_guard_tolerance(data, monkeypatch, gap, refit):
+    """The guard refits only when the warm start ends more than 1e-9 below order K-1."""
+    llf1 = SNPOrderedProbit(*data, order=1).fit().llf
+
+    def sabotage(order, start, res):
+        if order == 2 and start is not None and start[-1] != 0.0:
+            return _with(res, llf=llf1 - gap)
+        return None
+
+    calls = _recording_fit(monkeypatch, sabotage)
+    select_snp_order(*data, max_order=2)
+    assert len([c for c in calls if c[0] == 2]) == (2 if refit else 1)
+
+
+@pytest.mark.parametrize("refit_better", [True, False])
+def test_select_order_guard_keeps_the_better_of_the_two(data, monkeypatch, refit_better):
+    """After a refit the higher lnL is kept: the refit's if it is higher, else the warm
+    start's (a finite lnL, only just below order K-1's)."""
+    llf1 = SNPOrderedProbit(*data, order=1).fit().llf
+
+    def sabotage(order, start, res):
+        if order == 2 and start is not None:
+            if start[-1] != 0.0:
+                return _with(res, llf=llf1 - 1e-3)
+            if not refit_better:
+                return _with(res, llf=llf1 - 1.0)
+        return None
+
+    calls = _recording_fit(monkeypatch, sabotage)
+    sel = select_snp_order(*data, max_order=2)
+    warm, refit = [c[3] for c in calls if c[0] == 2]
+    assert sel["fits"][2] is (refit if refit_better else warm)
+
+
+def test_select_order_after_a_failed_fit_starts_afresh_from_the_ordered_probit(data, monkeypatch):
+    """An order whose predecessor failed is fitted from the default start (no warm start
+    from a failed solution), reusing the order-0 ordered probit."""
+
+    def sabotage(order, start, res):
+        return _with(res, status="failed") if order == 1 else None
+
+    calls = _recording_fit(monkeypatch, sabotage)
+    sel = select_snp_order(*data, max_order=2)
+    (order2,) = [c for c in calls if c[0] == 2]
+    assert order2[1] is None and order2[2] is sel["fits"][0]
+    assert sel["fits"][2].status == "ok"
+    assert all(c[2] is sel["fits"][0] for c in calls if c[0] > 0)
