@@ -452,3 +452,46 @@ def test_select_order_after_a_failed_fit_starts_afresh_from_the_ordered_probit(d
     assert order2[1] is None and order2[2] is sel["fits"][0]
     assert sel["fits"][2].status == "ok"
     assert all(c[2] is sel["fits"][0] for c in calls if c[0] > 0)
+
+
+def test_a_numerical_failure_inside_the_fit_is_a_failed_result(data, monkeypatch):
+    """A LinAlgError (or ValueError, FloatingPointError) raised by the optimiser becomes a
+    failed SNP result that names the exception, keeps the parameter names, nobs and the
+    SNP fields, and is an SNPOrderedProbitResults like any other."""
+    from sim_refugee.estimators import snp as snp_module
+    from sim_refugee.estimators.snp import SNPOrderedProbitResults
+
+    def boom(*args, **kw):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(snp_module, "fit_snp_arrays", boom)
+    res = SNPOrderedProbit(*data, order=2).fit()
+    assert type(res) is SNPOrderedProbitResults
+    assert (res.status, res.status_message) == ("failed", "LinAlgError: Singular matrix")
+    assert list(res.params.index) == ["a", "b", "cut2", "cut3", "g1", "g2"] and res.params.isna().all()
+    assert res.nobs == 400 and res.order == 2 and not res.converged
+    assert math.isnan(res.cut1_fixed) and set(res.moments) == {"mean", "variance", "sd", "skewness", "kurtosis"}
+
+
+def test_fit_reports_status_message_cov_type_and_convergence(data):
+    """An ok fit has an empty message; the covariance type asked for is the one reported;
+    a fit stopped after one iteration says it did not converge."""
+    ok = SNPOrderedProbit(*data, order=2).fit(cov_type="robust")
+    assert (ok.status, ok.status_message, ok.cov_type, ok.converged) == ("ok", "", "robust", True)
+    short = SNPOrderedProbit(*data, order=2).fit(maxiter=1)
+    assert short.status == "not_converged" and short.converged is False and short.status_message
+
+
+def test_a_binary_outcome_is_a_probit(data):
+    """Two categories are enough: order 0 on a 0/1 outcome is statsmodels' probit with the
+    cut as minus its constant."""
+    import statsmodels.api as sm
+
+    y, x = data
+    yb = (y > 2).astype(int)
+    res = SNPOrderedProbit(yb, x, order=0).fit()
+    ref = sm.Probit(yb, sm.add_constant(x)).fit(disp=0)
+    assert res.status == "ok"
+    np.testing.assert_allclose(res.params[["a", "b"]], ref.params[["a", "b"]], rtol=1e-6)
+    assert res.params["cut1"] == pytest.approx(-ref.params["const"], rel=1e-6)
+    assert res.llf == pytest.approx(ref.llf, rel=1e-10)
