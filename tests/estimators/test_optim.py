@@ -39,6 +39,11 @@ def test_ridge_converges_with_a_singular_hessian():
     res = newton_maximize(ridge, np.array([3.0, 5.0]))
     assert (res.converged, res.message) == (True, "converged (singular Hessian)")
     assert res.x[0] == pytest.approx(1.0, abs=1e-6) and res.x[1] == pytest.approx(5.0, abs=1e-6)
+    # one (shifted) step reaches the ridge to about 1e-8; the second iteration stops there
+    assert res.n_iter == 1
+    np.testing.assert_allclose(res.grad, ridge(res.x)[1], rtol=1e-12)
+    assert abs(res.grad[0]) < 1e-7
+    np.testing.assert_array_equal(res.hess, [[-2.0, 0.0], [0.0, 0.0]])
 
 
 def test_a_minimum_is_not_a_maximum():
@@ -48,6 +53,8 @@ def test_a_minimum_is_not_a_maximum():
     res = newton_maximize(bowl, np.zeros(2))
     assert (res.converged, res.message, res.n_iter) == (False, "stationary point is not a maximum", 0)
     assert res.x.tolist() == [0.0, 0.0] and res.llf == 0.0
+    np.testing.assert_array_equal(res.grad, [0.0, 0.0])
+    np.testing.assert_array_equal(res.hess, 2 * np.eye(2))
 
 
 def test_failures_are_named():
@@ -57,6 +64,7 @@ def test_failures_are_named():
     res = newton_maximize(nowhere, np.ones(1))
     assert (res.converged, res.n_iter, res.message) == (False, 0, "log-likelihood not finite at start")
     np.testing.assert_array_equal(res.hess, -np.eye(1))
+    np.testing.assert_array_equal(res.grad, np.zeros(1))
     assert np.isnan(res.llf) and res.x.tolist() == [1.0]
 
     def only_at_start(x):
@@ -66,6 +74,8 @@ def test_failures_are_named():
     res = newton_maximize(only_at_start, np.zeros(1))
     assert (res.converged, res.n_iter, res.message) == (False, 1, "line search failed")
     assert res.x[0] == 0.0 and res.llf == -1.0
+    np.testing.assert_array_equal(res.grad, np.ones(1))  # where the search started
+    np.testing.assert_array_equal(res.hess, -np.eye(1))
 
     def nan_hessian(x):
         return -1.0, np.ones(2), np.full((2, 2), np.nan)
@@ -73,6 +83,8 @@ def test_failures_are_named():
     res = newton_maximize(nan_hessian, np.zeros(2))
     assert (res.converged, res.n_iter, res.message) == (False, 1, "could not regularise the Hessian")
     assert res.llf == -1.0 and res.x.tolist() == [0.0, 0.0]
+    np.testing.assert_array_equal(res.grad, np.ones(2))
+    assert np.isnan(res.hess).all()
 
 
 def test_non_concave_start_and_iteration_limit():
@@ -92,6 +104,14 @@ def test_non_concave_start_and_iteration_limit():
     assert full.converged and full.x[0] == pytest.approx(1.0, abs=1e-6) and full.n_iter > 2
     short = newton_maximize(smooth, np.array([4.0]), maxiter=2)
     assert (short.converged, short.n_iter, short.message) == (False, 2, "iteration limit reached")
+    # exactly two full Newton steps t <- t - tanh(t) from t = 3 (each improves lnL), and the
+    # gradient and Hessian of the point reached
+    t = 3.0
+    for _ in range(2):
+        t -= np.tanh(t)
+    assert short.x[0] == pytest.approx(1.0 + t, rel=1e-12)
+    np.testing.assert_allclose(short.grad, [-np.sinh(t)], rtol=1e-10)
+    np.testing.assert_allclose(short.hess, [[-np.cosh(t)]], rtol=1e-10)
     loose = newton_maximize(smooth, np.array([4.0]), tol=1e-2)
     assert loose.converged and loose.n_iter < full.n_iter
 
