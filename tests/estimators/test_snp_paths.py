@@ -495,3 +495,58 @@ def test_a_binary_outcome_is_a_probit(data):
     np.testing.assert_allclose(res.params[["a", "b"]], ref.params[["a", "b"]], rtol=1e-6)
     assert res.params["cut1"] == pytest.approx(-ref.params["const"], rel=1e-6)
     assert res.llf == pytest.approx(ref.llf, rel=1e-10)
+
+
+def test_array_fit_defaults_failure_fields_and_fixed_cut(data, monkeypatch):
+    """fit_snp_arrays: nonrobust by default (the inverse negative Hessian, not a sandwich);
+    a zero-probability estimate still returns the start, its lnL and the ordered-probit
+    pre-fit (the suite reads them); order 1 also reports no SE for the fixed cut 1."""
+    from sim_refugee.estimators.covariance import invert_neg_hessian
+
+    y, x = data
+    codes, xa = y.to_numpy() - 1, x.to_numpy()
+    default = fit_snp_arrays(xa, codes, 4, 2)
+    ll = _SNPLoglike(xa, codes, None, 4, 2, float(default.cuts[0]))
+    np.testing.assert_allclose(default.cov, invert_neg_hessian(ll.evaluate_numpy(default.params)[2])[0],
+                               rtol=1e-6, atol=1e-12)
+    assert not np.allclose(default.cov, fit_snp_arrays(xa, codes, 4, 2, cov_type="robust").cov, rtol=1e-3)
+    start = np.array([0.5, -0.3, 0.9, 0.1, 0, 0, 0])
+    bad = fit_snp_arrays(xa, codes, 4, 3, start_params=start)
+    op = fit_snp_arrays(xa, codes, 4, 0)
+    np.testing.assert_array_equal(bad.params, start)
+    assert bad.llf == -np.inf and bad.cuts.size == bad.std_params.size == bad.std_bse.size == 0
+    np.testing.assert_allclose(bad.op_params, op.params, rtol=1e-10)
+    assert bad.op_llf == pytest.approx(op.llf, rel=1e-12)
+    assert isinstance(bad.op, OProbitStart) and bad.op.llf == bad.op_llf
+    one = fit_snp_arrays(xa, codes, 4, 1)
+    assert one.status == "ok" and math.isnan(one.std_bse[2]) and np.isfinite(one.std_bse[[0, 1, 3, 4]]).all()
+
+
+def test_array_fit_flags_a_covariance_that_is_not_psd(data, monkeypatch):
+    from sim_refugee.estimators import snp as snp_module
+
+    y, x = data
+    monkeypatch.setattr(snp_module, "check_psd", lambda cov: (False, -0.25))
+    res = fit_snp_arrays(x.to_numpy(), y.to_numpy() - 1, 4, 2)
+    assert (res.status, res.message) == ("non_psd_cov", "covariance not positive semi-definite (min eigenvalue -0.25)")
+
+
+@pytest.mark.parametrize("n_starts", [1, 2, 3])
+def test_array_fit_tries_n_starts_starting_points(data, monkeypatch, n_starts):
+    """n_starts = s maximises from the default start and the first s - 1 alternatives."""
+    from sim_refugee.estimators import snp as snp_module
+
+    y, x = data
+    real = snp_module._maximize_snp
+    starts = []
+
+    def spy(ll, x0, maxiter, gtol):
+        starts.append(np.asarray(x0).copy())
+        return real(ll, x0, maxiter, gtol)
+
+    monkeypatch.setattr(snp_module, "_maximize_snp", spy)
+    fit_snp_arrays(x.to_numpy(), y.to_numpy() - 1, 4, 2, n_starts=n_starts)
+    assert len(starts) == n_starts
+    alts = snp_module.alternative_starts(2)
+    for s, g in zip(starts[1:], alts[1:n_starts], strict=True):
+        np.testing.assert_array_equal(s[-2:], g)
