@@ -550,3 +550,30 @@ def test_array_fit_tries_n_starts_starting_points(data, monkeypatch, n_starts):
     alts = snp_module.alternative_starts(2)
     for s, g in zip(starts[1:], alts[1:n_starts], strict=True):
         np.testing.assert_array_equal(s[-2:], g)
+
+
+def test_trust_exact_takes_over_when_newton_stops(data, monkeypatch):
+    """Newton cut to one iteration: trust-exact continues from its point and reaches the
+    same maximum, reported converged with an empty message and the iterations of both."""
+    from sim_refugee.estimators import snp as snp_module
+
+    y, x = data
+    ref = SNPOrderedProbit(y, x, order=2).fit()
+    op = fit_snp_arrays(x.to_numpy(), y.to_numpy() - 1, 4, 0)  # the pre-fit, before the patch
+    real = snp_module.newton_maximize
+    monkeypatch.setattr(snp_module, "newton_maximize", lambda f, x0, **kw: real(f, x0, **{**kw, "maxiter": 1}))
+    res = fit_snp_arrays(x.to_numpy(), y.to_numpy() - 1, 4, 2, oprobit=OProbitStart(op.params, op.llf, True))
+    assert (res.converged, res.status, res.message) == (True, "ok", "")
+    np.testing.assert_allclose(res.params, ref.params.to_numpy(), rtol=1e-4, atol=1e-6)
+    assert res.llf == pytest.approx(ref.llf, rel=1e-9) and res.n_iter > 1
+
+
+def test_model_names_and_level_checks(data):
+    y, x = data
+    assert SNPOrderedProbit(y, x).endog_name == "fear"
+    err = _raises(SNPOrderedProbit, y, x, levels=[1, 2, 2, 3, 4])
+    assert (str(err), err.key) == ("levels must be increasing outcome values", "levels")
+    once = y.copy()
+    once[:] = np.where(np.arange(len(y)) == 0, 4, np.minimum(y, 3))  # level 4 observed exactly once
+    res = SNPOrderedProbit(once, x, order=0, levels=[1, 2, 3, 4]).fit()
+    assert res.status != "failed" and list(res.cuts.index) == ["cut1", "cut2", "cut3"]
