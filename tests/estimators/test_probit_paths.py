@@ -229,3 +229,31 @@ def test_not_converged_and_singular_together_on_the_statsmodels_path(monkeypatch
     assert res.status == "not_converged"  # the worse of not_converged and singular_hessian
     assert res.status_message.startswith(
         "statsmodels Newton did not converge; negative Hessian not positive definite")
+
+
+def test_statsmodels_value_error_becomes_a_failed_result(monkeypatch):
+    """A ValueError inside statsmodels' fit is a failed ProbitResults naming it (no such
+    input is known; the handler is tested by making statsmodels raise)."""
+    import statsmodels.discrete.discrete_model as dm
+
+    from sim_refugee.estimators.probit import ProbitResults
+
+    y, x, _ = _data(7, 40)
+
+    def broken(self, *args, **kw):
+        raise ValueError("bad things")
+
+    monkeypatch.setattr(dm.Probit, "fit", broken)
+    res = Probit(y, x).fit()
+    assert type(res) is ProbitResults
+    assert (res.status, res.status_message, res.nobs) == ("failed", "ValueError: bad things", 40)
+    assert list(res.params.index) == list(x.columns) and res.params.isna().all() and not res.converged
+
+
+def test_array_path_flags_a_covariance_that_is_not_psd(monkeypatch):
+    from sim_refugee.estimators import probit as probit_module
+
+    y, x, _ = _data(7, 200)
+    monkeypatch.setattr(probit_module, "check_psd", lambda cov: (False, -0.5))
+    fit = fit_probit_model(y.to_numpy(), x.to_numpy())
+    assert (fit.status, fit.message) == ("non_psd_cov", "covariance not positive semi-definite (min eigenvalue -0.5)")
