@@ -24,6 +24,14 @@ def test_alternative_starts_are_deterministic_and_distinct() -> None:
     assert np.allclose(starts[0], 0.01)
     assert len({tuple(s) for s in starts}) == 7
     assert starts[1][1] < 0 < starts[2][1]  # the scale coefficient g2 is tried first
+    # the documented values: g = 0.01 everywhere, one coordinate at -0.15 or +0.15 (g2 first)
+    expected = [[0.01, 0.01, 0.01]]
+    for k in (1, 0, 2):
+        for sign in (-1.0, 1.0):
+            g = [0.01, 0.01, 0.01]
+            g[k] = sign * 0.15
+            expected.append(g)
+    np.testing.assert_array_equal(np.array(starts), np.array(expected))
 
 
 def test_multistart_llf_never_lower_and_sometimes_higher() -> None:

@@ -577,3 +577,12 @@ def test_model_names_and_level_checks(data):
     once[:] = np.where(np.arange(len(y)) == 0, 4, np.minimum(y, 3))  # level 4 observed exactly once
     res = SNPOrderedProbit(once, x, order=0, levels=[1, 2, 3, 4]).fit()
     assert res.status != "failed" and list(res.cuts.index) == ["cut1", "cut2", "cut3"]
+
+
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_lr_test_has_no_p_value_without_degrees_of_freedom(data, order):
+    """sneop's df = K - 2: none for K <= 2, so no p-value (NaN), only the statistic."""
+    res = SNPOrderedProbit(*data, order=order).fit()
+    lr = res.lr_test()
+    assert lr["df"] == order - 2 and math.isnan(lr["pvalue"])
+    assert lr["statistic"] == pytest.approx(2 * (res.llf - res.llf_oprobit), abs=1e-9)
