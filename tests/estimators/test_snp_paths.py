@@ -586,3 +586,37 @@ def test_lr_test_has_no_p_value_without_degrees_of_freedom(data, order):
     lr = res.lr_test()
     assert lr["df"] == order - 2 and math.isnan(lr["pvalue"])
     assert lr["statistic"] == pytest.approx(2 * (res.llf - res.llf_oprobit), abs=1e-9)
+
+
+def test_model_fit_hands_a_usable_prefit_and_start_g_to_the_array_fit(data, monkeypatch):
+    """A finished ordered probit of the right size is passed on (its solution, lnL,
+    convergence and message), a failed or wrong-size one is not (refitted instead), and
+    start_g reaches the array fit."""
+    from sim_refugee.estimators import snp as snp_module
+    from sim_refugee.estimators.results import failed_results
+    from sim_refugee.estimators.snp import SNPOrderedProbitResults
+
+    y, x = data
+    op = SNPOrderedProbit(y, x, order=0).fit()
+    real = snp_module.fit_snp_arrays
+    seen = []
+
+    def spy(*args, **kw):
+        seen.append(kw)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(snp_module, "fit_snp_arrays", spy)
+    model = SNPOrderedProbit(y, x, order=2)
+    model.fit(oprobit=op, start_g=0.05)
+    passed = seen[-1]["oprobit"]
+    assert isinstance(passed, OProbitStart) and seen[-1]["start_g"] == 0.05
+    np.testing.assert_array_equal(passed.params, op._free_params)
+    assert (passed.llf, passed.converged, passed.message) == (op.llf, op.converged, op.status_message)
+    names = ["a", "b", "cut1", "cut2", "cut3"]
+    failed = failed_results(SNPOrderedProbitResults, names, 400, "x", _free_params=np.zeros(5))
+    wrong = SNPOrderedProbit(y, x.assign(c=1.5), order=0).fit()
+    for bad in (failed, wrong, None):
+        model.fit(oprobit=bad)
+        assert seen[-1]["oprobit"] is None
+    SNPOrderedProbit(y, x, order=0).fit(oprobit=op)  # order 0 refits: nothing to reuse
+    assert seen[-1]["oprobit"] is None
