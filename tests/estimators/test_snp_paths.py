@@ -620,3 +620,12 @@ def test_model_fit_hands_a_usable_prefit_and_start_g_to_the_array_fit(data, monk
         assert seen[-1]["oprobit"] is None
     SNPOrderedProbit(y, x, order=0).fit(oprobit=op)  # order 0 refits: nothing to reuse
     assert seen[-1]["oprobit"] is None
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_cut1_is_fixed_at_the_ordered_probit_estimate_for_every_positive_order(data, order):
+    y, x = data
+    op = SNPOrderedProbit(y, x, order=0).fit()
+    res = SNPOrderedProbit(y, x, order=order).fit()
+    assert res.cut1_fixed == pytest.approx(op.params["cut1"], rel=1e-8)
+    assert res.cuts["cut1"] == res.cut1_fixed
