@@ -629,3 +629,18 @@ def test_cut1_is_fixed_at_the_ordered_probit_estimate_for_every_positive_order(d
     res = SNPOrderedProbit(y, x, order=order).fit()
     assert res.cut1_fixed == pytest.approx(op.params["cut1"], rel=1e-8)
     assert res.cuts["cut1"] == res.cut1_fixed
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_delta_method_se_of_standardized_estimates_at_low_orders(data, order):
+    """As for K = 3 above: the analytic delta method against a numerical Jacobian of
+    (b / sd, (cuts - mean) / sd), here at K = 1 and 2 (the g-columns of the Jacobian)."""
+    res = SNPOrderedProbit(*data, order=order).fit()
+    p = np.asarray(res.params)
+    jac = np.empty((5, len(p)))
+    for k in range(len(p)):
+        e = np.zeros(len(p))
+        e[k] = 1e-6
+        jac[:, k] = (_standardized(p + e, res.cut1_fixed) - _standardized(p - e, res.cut1_fixed)) / 2e-6
+    se = np.sqrt(np.diag(jac @ res.cov_params().to_numpy() @ jac.T))
+    np.testing.assert_allclose(res.standardized_bse.to_numpy()[[0, 1, 3, 4]], se[[0, 1, 3, 4]], rtol=1e-5)
