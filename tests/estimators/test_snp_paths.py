@@ -644,3 +644,24 @@ def test_delta_method_se_of_standardized_estimates_at_low_orders(data, order):
         jac[:, k] = (_standardized(p + e, res.cut1_fixed) - _standardized(p - e, res.cut1_fixed)) / 2e-6
     se = np.sqrt(np.diag(jac @ res.cov_params().to_numpy() @ jac.T))
     np.testing.assert_allclose(res.standardized_bse.to_numpy()[[0, 1, 3, 4]], se[[0, 1, 3, 4]], rtol=1e-5)
+
+
+def test_input_messages_name_the_model_arguments(data):
+    y, x = data
+    err = _raises(SNPOrderedProbit, pd.DataFrame({"a": y, "b": y}), x)
+    assert (str(err), err.key) == ("endog must be one column, got 2", "endog")
+    err = _raises(SNPOrderedProbit, y, x.assign(b="x"))
+    assert str(err).startswith("exog column 'b' must be numeric") and err.key == "b"
+    assert SNPOrderedProbit(y.to_numpy(), x).endog_name == "y"  # an unnamed outcome is 'y'
+
+
+def test_robust_covariance_ignores_groups_unless_clustered(data):
+    """cov_type='robust' is the observation-level sandwich even when groups are given;
+    only 'cluster' (the default with groups) uses them."""
+    y, x = data
+    groups = np.arange(len(y)) % 40
+    plain = SNPOrderedProbit(y, x, order=2).fit(cov_type="robust")
+    with_groups = SNPOrderedProbit(y, x, order=2, groups=groups).fit(cov_type="robust")
+    np.testing.assert_allclose(with_groups.bse, plain.bse, rtol=1e-10)
+    clustered = SNPOrderedProbit(y, x, order=2, groups=groups).fit()
+    assert clustered.cov_type == "cluster" and not np.allclose(clustered.bse, plain.bse, rtol=1e-3)
