@@ -130,3 +130,14 @@ def test_ridge_tolerance_is_relative_to_the_largest_curvature():
     # (-3e-9, 4): within 1e-9 x 4: a flat ridge, converged
     res = newton_maximize(_flat_saddle(-4.0, 3e-9), np.zeros(2))
     assert (res.converged, res.message) == (True, "converged (singular Hessian)")
+
+
+def test_ridge_tolerance_uses_the_largest_curvature_of_three():
+    """With three parameters the scale is the largest eigenvalue of -H (4 here), not the
+    middle one (0.5): an eigenvalue of -3e-9 is within 1e-9 x 4, a flat ridge."""
+    def f(x):
+        h = np.array([3e-9, -0.5, -4.0])
+        return 0.5 * float(h @ (x * x)), h * x, np.diag(h)
+
+    res = newton_maximize(f, np.zeros(3))
+    assert (res.converged, res.message) == (True, "converged (singular Hessian)")
