@@ -183,16 +183,21 @@ def test_unnamed_inputs_get_default_names_and_arguments_are_named_in_errors():
                          missing="raise")
 
 
-def test_second_stage_alone_stopped_early(monkeypatch):
+def _cut_probit_fit(monkeypatch, which: int) -> None:
+    """Stop the ``which``-th probit Newton fit (1: stage 1, 2: stage 2) after one iteration."""
     import sim_refugee.estimators.probit as probit_mod
 
     newton, calls = probit_mod.newton_maximize, []
 
-    def second_short(f, x0, **kw):
+    def short(f, x0, **kw):
         calls.append(1)
-        return newton(f, x0, **({**kw, "maxiter": 1} if len(calls) == 2 else kw))
+        return newton(f, x0, **({**kw, "maxiter": 1} if len(calls) == which else kw))
 
-    monkeypatch.setattr(probit_mod, "newton_maximize", second_short)
+    monkeypatch.setattr(probit_mod, "newton_maximize", short)
+
+
+def test_second_stage_alone_stopped_early(monkeypatch):
+    _cut_probit_fit(monkeypatch, 2)
     res = _model(_draw(8)).fit()
     assert (res.continuous.status, res.continuous.converged) == ("ok", True)
     assert (res.binary.status, res.binary.converged) == ("not_converged", False)
@@ -221,15 +226,7 @@ def test_identification_messages_and_keys_exactly():
 
 
 def test_first_stage_stopped_early_and_singular_together(monkeypatch):
-    import sim_refugee.estimators.probit as probit_mod
-
-    newton, calls = probit_mod.newton_maximize, []
-
-    def first_short(f, x0, **kw):
-        calls.append(1)
-        return newton(f, x0, **({**kw, "maxiter": 1} if len(calls) == 1 else kw))
-
-    monkeypatch.setattr(probit_mod, "newton_maximize", first_short)
+    _cut_probit_fit(monkeypatch, 1)
     df = _draw(6)
     near = df.assign(fam2=df["fam"] + 1e-8 * np.random.default_rng(0).normal(size=len(df)))
     res = TwoStageProbitLS(near["y1"], near["y2"], near[["xa", "food"]], near[["xa", "fam", "fam2"]]).fit()

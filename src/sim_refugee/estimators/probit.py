@@ -22,6 +22,7 @@ from sim_refugee.estimators.covariance import check_psd, invert_neg_hessian, san
 from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
 
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
+SEPARATION = "perfect separation: the MLE does not exist"
 
 
 class ProbitResults(EstimationResults):
@@ -67,6 +68,15 @@ def _separation(y: np.ndarray, x: np.ndarray, b: np.ndarray) -> bool:
     """Perfect or quasi-perfect prediction at the estimate (the MLE does not exist)."""
     p = np.exp(log_ndtr((2 * y - 1) * (x @ b)))
     return bool(np.all(p > 1 - 1e-8))
+
+
+def probit_verdict(res, y: np.ndarray, x: np.ndarray) -> tuple[bool, str]:
+    """Whether a Newton probit fit (``fit_probit_arrays``) is a usable MLE, and if not why:
+    separation (checked after convergence too: the MLE does not exist), else Newton's
+    message. The one rule of every probit fitted on arrays (this module, the 2SPLS)."""
+    if _separation(y, x, res.x):
+        return False, SEPARATION
+    return (True, "") if res.converged else (False, res.message)
 
 
 def _llnull(y: np.ndarray, w: np.ndarray | None) -> float:
@@ -136,7 +146,7 @@ class Probit:
         if any(issubclass(w.category, PerfectSeparationWarning) for w in caught) or _separation(
             self.endog, self.exog, params.to_numpy()
         ):
-            status, msg, converged = "not_converged", "perfect separation: the MLE does not exist", False
+            status, msg, converged = "not_converged", SEPARATION, False
         with np.errstate(all="ignore"):
             hess = sm_res.model.hessian(params.to_numpy())
         cov, cstat, cmsg = invert_neg_hessian(hess)
@@ -200,10 +210,8 @@ def fit_probit_model(y: np.ndarray, x: np.ndarray, w: np.ndarray | None = None,
         return ProbitFit(np.full(k, np.nan), np.full((k, k), np.nan), float("nan"), False,
                          "failed", "endog has fewer than two distinct values", 0)
     res, score = fit_probit_arrays(y, x, w)
-    converged = res.converged
-    status, msg = ("ok", "") if converged else ("not_converged", res.message)
-    if _separation(y, x, res.x):
-        status, msg, converged = "not_converged", "perfect separation: the MLE does not exist", False
+    converged, why = probit_verdict(res, y, x)
+    status, msg = ("ok", "") if converged else ("not_converged", why)
     if cov_type == "nonrobust":
         cov, cstat, cmsg = invert_neg_hessian(res.hess)
     else:

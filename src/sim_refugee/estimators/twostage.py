@@ -17,7 +17,7 @@ from sim_refugee.errors import UserInputError
 from sim_refugee.estimators import _data
 from sim_refugee.estimators._threads import single_blas_thread
 from sim_refugee.estimators.covariance import invert_neg_hessian
-from sim_refugee.estimators.probit import _separation, fit_probit_arrays
+from sim_refugee.estimators.probit import fit_probit_arrays, probit_verdict
 from sim_refugee.estimators.results import EstimationResults, failed_results, worst_status
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
@@ -48,11 +48,6 @@ class TwoStageProbitLSResults:
 
     def __repr__(self) -> str:
         return f"<TwoStageProbitLSResults status={self.status!r} nobs={self.nobs}>"
-
-
-def _why(fit) -> str:
-    """Why a probit stage is not usable: Newton's message, or separation (its MLE does not exist)."""
-    return fit.message if not fit.converged else "perfect separation: the MLE does not exist"
 
 
 def _ols(y: np.ndarray, x: np.ndarray):
@@ -170,10 +165,10 @@ class TwoStageProbitLS:
         h = np.column_stack([pi2, j1])
         g = np.column_stack([pi1, j2])
         xtx = x.T @ x
-        ok1 = st1.converged and not _separation(y2, x, pi2)
-        ok2 = st2.converged and not _separation(y2, z2, coef2)
+        ok1, why1 = probit_verdict(st1, y2, x)
+        ok2, why2 = probit_verdict(st2, y2, z2)
         status_common = "ok" if ok1 else "not_converged"
-        msg_common = "" if ok1 else f"stage-1 probit: {_why(st1)}"
+        msg_common = "" if ok1 else f"stage-1 probit: {why1}"
         if v0_status != "ok":
             status_common, msg_common = worst_status(status_common, v0_status), f"stage-1 probit: {v0_msg}"
         try:
@@ -194,7 +189,7 @@ class TwoStageProbitLS:
         naive2 = np.sqrt(np.diag(np.linalg.pinv(-st2.hess)))
         llf1 = -0.5 * n * (np.log(2 * np.pi * float(r1 @ r1) / n) + 1)
         status2 = worst_status(status_common, "ok" if ok2 else "not_converged")
-        msg2 = "; ".join(m for m in (msg_common, "" if ok2 else f"stage-2 probit: {_why(st2)}") if m)
+        msg2 = "; ".join(m for m in (msg_common, "" if ok2 else f"stage-2 probit: {why2}") if m)
         cont = TwoStageEquationResults(
             pd.Series(coef1, index=names1), var1, nobs=n, llf=llf1, converged=ok1,
             status=status_common, status_message=msg_common, cov_type="amemiya", use_t=True,
