@@ -6,68 +6,41 @@ the four (northeast: ** in P(1) and P(3), *** in P(2) and P(4)), one coefficient
 all of them only inside a narrow window set by the ratio of their standard errors. This
 script takes the cell table of ``sim-refugee calibration-report --tables-out CELLS.csv``
 and, for each (destination, regressor) group, finds the largest number of its cells that a
-single common coefficient b satisfies (sign, magnitude class, star band), with each cell's
-standard error taken from the report (expected b / expected z). With ``--margin m`` a cell
-counts only if its expected z is at least m inside the band (and |b| at least m x 0.04
-inside the class edge): a solution that hits a cell only at its edge loses it on about
-half of the fresh populations (between-population SD of a cell's expected z is about 0.2).
+single common coefficient satisfies (``calibration.ceiling.common_ceiling``: the check's
+own sign, class and star rules), with each cell's SE at the paper's valid N from the
+report (``se_n``). With a margin m a cell counts only if it stays hit when its expected
+estimate moves by m SEs either way: a solution that hits a cell only at its edge loses it
+on about half of the fresh populations (between-population SD of a cell's expected z is
+about 0.2).
 
 The common-b model is an approximation (the world's coefficients differ a little across
-P(1)-P(4) because the added covariates are correlated with the regressor); it shows which
-groups limit the count, not the exact ceiling.
+P(1)-P(4) because the experiences a specification leaves out are correlated with the
+regressor); it shows which groups limit the count, not an exact bound.
 
-    python3 analysis/destination_ceiling.py CELLS.csv [--margin 0.2]
+    python3 analysis/destination_ceiling.py CELLS.csv [--margin 0 0.1 0.2]
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 
-import numpy as np
 import pandas as pd
 
-BANDS = {"ns": (0.0, 1.645), "*": (1.645, 1.96), "**": (1.96, 2.576), "***": (2.576, np.inf)}
+from sim_refugee.calibration.ceiling import common_ceiling, destination_groups
+from sim_refugee.calibration.cells import paper_cells
 
 
-def parse(printed: str) -> tuple[bool, str, str, bool]:
-    """(negative, magnitude class, star band, printed as exactly 0.00) of a printed cell."""
-    text = printed.strip()
-    negative = text.startswith("-")
-    mag = text.lstrip("-")
-    band = "ns" if "ns" in mag else re.search(r"\*+$", mag).group(0)
-    num = mag.replace("ns", "").rstrip("*").strip()
-    cls = "x.xx" if not num.startswith("0.") else ("0.0x" if num.startswith("0.0") else "0.xx")
-    return negative, cls, band, num == "0.00"
-
-
-def satisfies(printed: str, se: float, b: float, margin: float = 0.0) -> bool:
-    """Would a cell with this standard error, estimating b, match its printed pattern?"""
-    negative, cls, band, zero = parse(printed)
-    ab, z = abs(b), abs(b / se)
-    cm = 0.04 * margin
-    if zero:
-        ok_class, ok_sign = ab < 0.005, True
-    else:
-        ok_sign = (b < 0) == negative
-        ok_class = {"0.0x": ab < 0.10 - cm, "0.xx": 0.10 + cm <= ab < 1.0, "x.xx": ab >= 1.0}[cls]
-    lo, hi = BANDS[band]
-    ok_band = lo + (margin if lo > 0 else 0.0) <= z < hi - margin
-    return ok_sign and ok_class and ok_band
-
-
-def ceiling(cells: pd.DataFrame, margin: float = 0.0, grid: np.ndarray | None = None) -> pd.DataFrame:
-    """Per (destination, term): cells, cells hit now, and the most a common b can hit."""
-    grid = np.linspace(-1.5, 1.5, 3001) if grid is None else grid
-    dest = cells[cells["model"].str.match(r"t9_(us|sk)_p")].copy()
-    dest["destination"] = dest["model"].str[3:5]
-    dest["se"] = dest["expected_b"] / dest["expected_z"]
-    rows = []
-    for (d, term), g in dest.groupby(["destination", "term"]):
-        best = max(sum(satisfies(r.printed, r.se, b, margin) for r in g.itertuples()) for b in grid)
-        rows.append({"destination": d, "term": term, "cells": len(g), "hit_now": int(g["hit"].sum()),
-                     "best_common_b": best})
-    return pd.DataFrame(rows)
+def ceiling_table(table: pd.DataFrame, margin: float = 0.0) -> pd.DataFrame:
+    """Per (destination, term) of a report's cell table: cells, hit now, most one b hits."""
+    cells = paper_cells()
+    idx = table.set_index(["model", "term"])
+    se = idx["se_n"].reindex([(c.model, c.term) for c in cells]).to_numpy(float)
+    hit = idx["hit"].reindex([(c.model, c.term) for c in cells]).fillna(False).to_numpy(bool)
+    out = common_ceiling(cells, se, margin)
+    groups = destination_groups(cells)
+    out["hit_now"] = [int(hit[groups[(d, t)]].sum())
+                      for d, t in zip(out["destination"], out["term"], strict=True)]
+    return out
 
 
 def main() -> None:
@@ -75,14 +48,14 @@ def main() -> None:
     ap.add_argument("cells", help="CSV of calibration-report --tables-out")
     ap.add_argument("--margin", type=float, nargs="*", default=[0.0, 0.1, 0.2])
     args = ap.parse_args()
-    cells = pd.read_csv(args.cells)
-    print(f"cells hit now: {int(cells['hit'].sum())} of {len(cells)}")
+    table = pd.read_csv(args.cells)
+    print(f"cells hit now: {int(table['hit'].sum())} of {len(table)}")
     for m in args.margin:
-        table = ceiling(cells, m)
+        t = ceiling_table(table, m)
         if m == args.margin[0]:
-            print(table.to_string(index=False))
-        print(f"margin {m:.2f} z: destination cells hit now {table['hit_now'].sum()}, "
-              f"at most {table['best_common_b'].sum()} of {table['cells'].sum()} with one b per group")
+            print(t.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(f"margin {m:.2f} z: destination cells hit now {t['hit_now'].sum()}, "
+              f"at most {t['best'].sum()} of {t['cells'].sum()} with one b per group")
 
 
 if __name__ == "__main__":

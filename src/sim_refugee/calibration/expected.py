@@ -131,15 +131,13 @@ def _sample_cells(pop: pd.DataFrame, root: int, reps: list[int], n: int,
     return out, nobs
 
 
-def sampled_estimates(
+def sample_arrays(
     pop: pd.DataFrame, root: int, reps: int, cells: list[Cell] | None = None,
     n: int = PAPER_N, models: tuple[str, ...] = TABLE_MODELS, n_jobs: int = 1,
-    with_nobs: bool = False,
-) -> pd.DataFrame | tuple[pd.DataFrame, dict[str, np.ndarray]]:
-    """Per cell, over ``reps`` paper-design samples of n (keys ``("sample", 0, r)`` under
-    ``root``: the same samples for the same population): mean estimate, mean z, their
-    Monte Carlo SEs, median SE and the share of failed fits. The expected estimate and z
-    of the issue's check, and the map the Monte Carlo stage of the calibration solves."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per paper-design sample r < ``reps`` (keys ``("sample", 0, r)`` under ``root``):
+    every cell's estimate and SE (reps x cells, NaN where the fit failed) and every
+    model's valid N (reps x models)."""
     from joblib import Parallel, delayed
 
     cells = paper_cells() if cells is None else cells
@@ -156,18 +154,41 @@ def sampled_estimates(
     for c, (part, part_n) in zip(chunks, parts, strict=True):
         arr[c] = part
         nobs[c] = part_n
-    b, s = arr[:, 0], arr[:, 1]
+    return arr[:, 0], arr[:, 1], nobs
+
+
+def sampled_estimates(
+    pop: pd.DataFrame, root: int, reps: int, cells: list[Cell] | None = None,
+    n: int = PAPER_N, models: tuple[str, ...] = TABLE_MODELS, n_jobs: int = 1,
+    with_nobs: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Per cell, over ``reps`` paper-design samples of n (``sample_arrays``): mean
+    estimate, mean z, their Monte Carlo SEs, median SE and the share of failed fits. The
+    expected estimate and z of the issue's check, and the map the Monte Carlo stage of
+    the calibration solves."""
+    cells = paper_cells() if cells is None else cells
+    b, s, nobs = sample_arrays(pop, root, reps, cells, n, models, n_jobs)
+    return summarise_samples(cells, b, s, nobs if with_nobs else None, models)
+
+
+def summarise_samples(
+    cells: list[Cell], b: np.ndarray, s: np.ndarray, nobs: np.ndarray | None = None,
+    models: tuple[str, ...] = TABLE_MODELS,
+) -> pd.DataFrame | tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The per-cell summary of ``sampled_estimates`` from the per-sample arrays (and,
+    with ``nobs``, each model's valid Ns of the samples that fitted)."""
+    reps = b.shape[0]
     z = b / s
     cnt = np.isfinite(z).sum(0)
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-failed cell is NaN
         det = pd.DataFrame({
-            "model": [k[0] for k in keys], "term": [k[1] for k in keys],
+            "model": [c.model for c in cells], "term": [c.term for c in cells],
             "mean_b": np.nanmean(b, 0), "mcse_b": np.nanstd(b, 0, ddof=1) / np.sqrt(cnt),
             "mean_z": np.nanmean(z, 0), "mcse_z": np.nanstd(z, 0, ddof=1) / np.sqrt(cnt),
             "median_se": np.nanmedian(s, 0), "fail_rate": 1.0 - cnt / reps,
         })
-    if with_nobs:
+    if nobs is not None:
         return det, {m: nobs[:, j][np.isfinite(nobs[:, j])] for j, m in enumerate(models)}
     return det
 
