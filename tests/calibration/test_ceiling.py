@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from sim_refugee.calibration.ceiling import (
+    attainable_intervals,
     common_ceiling,
+    hit_interval,
     pattern_hits,
     robust_hits,
     sample_cells,
@@ -127,3 +129,31 @@ def test_destination_ceiling_script(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("sys.argv", ["destination_ceiling.py", str(csv), "--margin", "0"])
     mod.main()
     assert "of 98 with one b per group" in capsys.readouterr().out
+
+
+def test_hit_interval():
+    c = _cell("t9_us_p1", "x", "0.??**")
+    lo, hi = hit_interval(c, 0.1, 0.0)
+    assert lo == pytest.approx(0.2576, abs=6e-4) and hi == pytest.approx(0.3291, abs=6e-4)
+    lo, hi = hit_interval(c, 0.1, 0.2)
+    assert lo == pytest.approx(0.2776, abs=6e-4) and hi == pytest.approx(0.3091, abs=6e-4)
+    assert np.isnan(hit_interval(c, 0.5, 0.0)[0])  # ** needs b >= 1.29: class x.xx
+
+
+def test_attainable_intervals_drop_what_one_b_cannot_reach():
+    cells = [_cell("t9_us_p1", "x", "0.??**"), _cell("t9_us_p2", "x", "0.??***"),
+             _cell("t9_us_p1", "y", "0.??**"), _cell("t9_us_p2", "y", "0.??**")]
+    se = np.array([0.1, 0.2, 0.1, 0.1])
+    base = np.array([[0.0, 1.0]] * 4)
+    near_low = attainable_intervals(cells, se, base, ("x",), ref=np.array([0.3, 0.3, 0, 0]))
+    # x: one b hits one of the two; near 0.3 the ** cell is kept, with the widest margin
+    # (0.3 z: [0.2876, 0.2991]) and the *** one gives up its pull
+    assert near_low[0] == pytest.approx([0.2876, 0.2991], abs=6e-4)
+    assert near_low[1].tolist() == [-np.inf, np.inf]
+    assert near_low[2:].tolist() == base[2:].tolist()  # y is not among the terms
+    near_high = attainable_intervals(cells, se, base, ("x",), ref=np.array([0.8, 0.8, 0, 0]))
+    assert near_high[0].tolist() == [-np.inf, np.inf]
+    assert near_high[1][0] == pytest.approx(0.3291 * 2 + 0.3 * 0.2, abs=1e-3)  # z >= 3.59
+    both = attainable_intervals(cells, se, base, ("y",))
+    assert both[2] == pytest.approx([0.2876, 0.2991], abs=6e-4)
+    assert both[3] == pytest.approx([0.2876, 0.2991], abs=6e-4)

@@ -146,7 +146,57 @@ def truth_scores(cells: list[Cell], b: np.ndarray, s: np.ndarray,
     return pd.DataFrame(rows)
 
 
-__all__ = [
-    "block_of", "common_ceiling", "destination_groups",
-    "pattern_hits", "robust_hits", "sample_cells", "truth_scores",
-]
+
+#: margins (z units) tried, largest first, for the cells a common coefficient can hit
+ATTAINABLE_MARGINS: tuple[float, ...] = (0.3, 0.2, 0.1, 0.0)
+
+
+def hit_interval(cell: Cell, se: float, margin: float,
+                 grid: np.ndarray = DEFAULT_GRID) -> tuple[float, float]:
+    """The smallest and largest b on ``grid`` that hit ``cell`` at SE ``se`` with
+    ``margin`` (``robust_hits``); (nan, nan) if none does."""
+    ok = robust_hits([cell], grid[:, None], np.full((len(grid), 1), se), margin)[:, 0]
+    if not ok.any():
+        return (np.nan, np.nan)
+    return (float(grid[ok].min()), float(grid[ok].max()))
+
+
+def _runs(idx: np.ndarray) -> list[np.ndarray]:
+    """Contiguous runs of sorted grid positions."""
+    return np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1) if len(idx) else []
+
+
+def attainable_intervals(cells: list[Cell], se: np.ndarray, base: np.ndarray,
+                         terms: tuple[str, ...], ref: np.ndarray | None = None,
+                         grid: np.ndarray = DEFAULT_GRID) -> np.ndarray:
+    """Intervals for the destination least squares that give up on what one effect per
+    regressor cannot reach.
+
+    For each (destination, term) group with ``term`` in ``terms``: the largest margin
+    of ``ATTAINABLE_MARGINS`` at which one coefficient still hits as many of its cells
+    as the edges allow; the window of such coefficients (of several, the one nearest
+    the group's mean ``ref``, the current estimates, so the choice is stable); then each
+    cell the window's middle hits gets its own hit interval at that margin, and each
+    cell it does not hit gets (-inf, inf): no pull, since no common coefficient reaches
+    it together with the others. Other cells keep their ``base`` interval (rows of
+    (lo, hi))."""
+    out = np.array(base, dtype=float, copy=True)
+    se = np.asarray(se, dtype=float)
+    for (_dest, term), ix in destination_groups(cells).items():
+        if term not in terms or not np.isfinite(se[ix]).all():
+            continue
+        sub = [cells[i] for i in ix]
+        cand = np.broadcast_to(grid[:, None], (len(grid), len(ix)))
+        s = np.broadcast_to(se[ix][None, :], cand.shape)
+        best = int(robust_hits(sub, cand, s, 0.0).sum(1).max())
+        for m in sorted(ATTAINABLE_MARGINS, reverse=True):
+            count = robust_hits(sub, cand, s, m).sum(1)
+            if int(count.max()) == best:
+                break
+        centre = 0.0 if ref is None else float(np.nanmean(np.asarray(ref)[ix]))
+        mids = [0.5 * (grid[r[0]] + grid[r[-1]]) for r in _runs(np.flatnonzero(count == best))]
+        mid = min(mids, key=lambda v: abs(v - centre))
+        keep = robust_hits(sub, np.full(len(ix), mid), se[ix], m)
+        for k, i in enumerate(ix):
+            out[i] = hit_interval(cells[i], float(se[i]), m) if keep[k] else (-np.inf, np.inf)
+    return out

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim_refugee.calibration.ceiling import attainable_intervals
 from sim_refugee.calibration.cells import (
     Cell,
     cell_interval,
@@ -67,6 +68,7 @@ from sim_refugee.calibration.expected import (
     sampled_estimates,
 )
 from sim_refugee.seeds import seed_sequence
+from sim_refugee.suite.specs import T9_PROBIT_DEMOGRAPHICS
 from sim_refugee.targets import assumption_defaults
 from sim_refugee.world import WorldConfig, build_population
 from sim_refugee.world.model import (
@@ -361,11 +363,12 @@ def _solve_dest(dmap: DestMap, state: _State, blk: Block, cells: list[Cell],
     def at(xx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return dmap.values({**base, **dict(zip(blk.params, xx, strict=True))})
 
-    def intervals(s_: np.ndarray) -> np.ndarray:
+    def intervals(s_: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
         if fixed is not None:
             t = np.array([fixed.get(c.key, np.nan) for c in cs])
             return np.column_stack([t, t])
-        return np.array([cell_interval(c, float(v)) for c, v in zip(cs, s_, strict=True)])
+        iv = np.array([cell_interval(c, float(v)) for c, v in zip(cs, s_, strict=True)])
+        return attainable_intervals(cs, s_, iv, T9_PROBIT_DEMOGRAPHICS, ref)
 
     def hits(bb: np.ndarray, s_: np.ndarray) -> int:
         return int(check_cells(cs, bb, bb / s_)["hit"].sum())
@@ -379,7 +382,7 @@ def _solve_dest(dmap: DestMap, state: _State, blk: Block, cells: list[Cell],
     best = (hits(b + shift, se_map if se is None else se), x.copy())
     for rnd in range(rounds):
         se_use = se_map if se is None else se
-        iv = intervals(se_use)
+        iv = intervals(se_use, b + shift)
         jac = np.empty((len(cs), len(x)))
         for k in range(len(x)):
             e = np.zeros(len(x))
