@@ -17,15 +17,16 @@ from sim_refugee.seeds import seed_sequence
 from sim_refugee.targets import assumption_defaults, assumption_table, tables_solution
 from sim_refugee.world import WorldConfig, build_population
 
-# Issue 10 asks for 90% of the 195 cells (176) on a fresh default world. The shipped
-# solution (re-solved after years in China were fitted to Table 1, issue 11; commit
-# a1d0a19, 1,003 s) reaches 163 on its own calibration population and 160 (82%; Table 7
-# 80, Table 9 80; all 16 valid Ns) on the fresh one (the one before: 175 and 160, 15 Ns):
-# most misses are trader/student terms (2% and 4.5% of the population, ~30-60 in a
-# sample), whose 40-sample means move between two populations by more than a band's
-# margin (report reason 'noise'). The goal is NOT met; this floor keeps the shipped
-# world from sliding further while the issue stays open.
-MIN_HIT_SHARE = 0.8
+# Issue 10 asked for 90% of the 195 cells (176) on a fresh default world. The shipped
+# solution (documented procedure at commit f7f0cc8, 480 s; the destination least squares
+# gives up on cells no common coefficient reaches, calibration.ceiling) reaches 175 on
+# its own calibration population and 172 (88%; Table 7 80, Table 9 92; all 16 valid Ns)
+# on the fresh one; 163 / 171 / 166 on seeds 1-3. Why 176 is not the right target (a
+# world that IS the population scores about 100 against its own single sample; the
+# paper's P(1)-P(4) differences are sampling noise, so one effect per regressor caps the
+# destination block at 78 of 98 robustly): README, "How far it gets". This floor keeps
+# the shipped world from sliding back.
+MIN_HIT_SHARE = 0.85
 
 
 def test_solution_is_complete_and_traceable():
@@ -51,7 +52,7 @@ def test_worlds_use_the_solution_without_recalibrating():
 def test_default_world_reproduces_the_printed_tables():
     """Issue 10's check on a fresh default world (seed 0, 100,000 people), recomputed: the
     mean over 40 paper-design samples hits what the solution file records (up to 3
-    cells at a band edge may flip with another machine's floating point), at least 80%
+    cells at a band edge may flip with another machine's floating point), at least 85%
     of the 195 cells, and at least 14 of the 16 fits have the printed valid N."""
     pop = build_population(WorldConfig(size=100_000), seed_sequence(0, "population", 0))
     chk = table_check(pop, root=0, reps=40, n_jobs=2)

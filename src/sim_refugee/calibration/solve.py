@@ -12,7 +12,10 @@ The unknowns are the structural coefficients of each equation the tables read:
 Each cell's target is a z inside its printed band times the cell's SE at the paper's
 valid N, kept inside the printed magnitude class (``cells.cell_target``; the
 destination block aims anywhere inside the interior of each cell's band and class,
-``cells.cell_interval``). In order (CALIBRATION.md, step 2):
+``cells.cell_interval``, except where one coefficient per regressor cannot reach every
+cell of a demographic regressor's four specifications: there it aims only at the cells
+a common coefficient reaches, ``ceiling.attainable_intervals``). In order
+(CALIBRATION.md, step 2):
 
 1. the square blocks by theta <- theta + J^-1 (b_target - b(theta)) on the plim map:
    the models fitted on a large expected paper-design sample (``expected.build_probe``),
@@ -352,8 +355,12 @@ def _solve_dest(dmap: DestMap, state: _State, blk: Block, cells: list[Cell],
     least-squares problem (scipy ``least_squares``: Huber loss on the distances to the
     intervals in z units, so cells the shared coefficients cannot fit do not pull the
     rest out, plus a ridge on the step, since some directions, such as the unprinted
-    circumstances, barely move any cell). The round with the most cells hit on the
-    true map is kept."""
+    circumstances, barely move any cell). The intervals of the demographic regressors
+    come from ``ceiling.attainable_intervals`` (recomputed each round at the current
+    estimates): a cell that no coefficient common to the four specifications reaches
+    together with the others has no interval, so it does not pull the group between two
+    bands where it hits neither. The round with the most cells hit on the true map is
+    kept."""
     from scipy.optimize import least_squares
 
     cs = [cells[i] for i in blk.cells]
