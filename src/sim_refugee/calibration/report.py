@@ -33,7 +33,8 @@ from sim_refugee.calibration.nonresponse import PAPER_N
 REASONS = {
     "conflict": "printed class and stars cannot both hold at this SE (the class wins)",
     "shared": "the destination probits share one utility per destination across "
-              "P(1)-P(4): the least-squares solution trades this cell off against others",
+              "P(1)-P(4): this cell's band is not reached together with the others of its "
+              "regressor (calibration.ceiling), or the least squares traded it off",
     "noise": "within 2 Monte Carlo SEs of a band or class edge",
     "failed": "the fit failed in most samples (quasi-separation of a rare dummy)",
     "other": "the calibration did not reach it",
