@@ -221,3 +221,48 @@ def test_code_version_names_the_release_and_the_sources() -> None:
     v = integrity.code_version()
     assert v.startswith(f"{sim_refugee.__version__}+src.") and len(v.split(".")[-1]) == 12
     assert integrity.code_version() == v  # computed once per process, stable
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL at one point of a write (not an Exception: nothing catches it)."""
+
+
+@pytest.mark.parametrize("at", ["checksum", "rename"])
+def test_a_kill_between_chunk_and_checksum_leaves_no_unverified_chunk(
+        toy, tmp_path: Path, monkeypatch, at: str) -> None:
+    """A chunk under its final name always has its sidecar, wherever the writer dies:
+    the sidecar is written (of the temp file) before the chunk is renamed into place.
+    The other order left a window in which a kill produced a chunk without a checksum,
+    which made ``collect --allow-partial`` refuse the folder (a flaky kill test)."""
+    from sim_refugee.engine import integrity, storage
+
+    cfg = toy(reps=20, chunk=10, designs=("srs",))
+    out = tmp_path / "run"
+    _run(cfg, out, collect_results=False)
+    victim = _a_chunk(out)
+    ds = read_chunk(victim)
+    spec = TaskSpec(kind="reps", unit="toy", root_seed=0, config_hash="", cond_index=0,
+                    world_hash="", world={}, unit_params={}, pop_index=0)
+    for p in (victim, victim.with_name(victim.name + ".sha256")):
+        p.unlink()
+    real_sum, real_replace = integrity.atomic_write_text, os.replace
+
+    def dies_at_checksum(path, text):
+        raise _Killed
+
+    def dies_at_rename(src, dst):
+        if str(dst).endswith(".nc"):
+            raise _Killed
+        return real_replace(src, dst)
+
+    if at == "checksum":
+        monkeypatch.setattr(integrity, "atomic_write_text", dies_at_checksum)
+    else:
+        monkeypatch.setattr(os, "replace", dies_at_rename)
+    with pytest.raises(_Killed):
+        storage.write_chunk(out, spec, ds)
+    monkeypatch.setattr(integrity, "atomic_write_text", real_sum)
+    monkeypatch.setattr(os, "replace", real_replace)
+    for chunk in (out / "chunks").glob("*.nc"):
+        assert integrity.checksum_problem(chunk) is None, chunk.name
+    assert main(["collect", str(out), "--allow-partial"]) == 0

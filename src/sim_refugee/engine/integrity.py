@@ -7,9 +7,12 @@
   not part of the layout: they are evaluated from the stored estimates at collect and
   diagnosis time, so adding a claim applies to old runs without rerunning anything.
 * **Checksums.** Each chunk file ``X.nc`` has a sidecar ``X.nc.sha256`` with the SHA-256
-  of the whole file, written after the file (both atomically). Any changed byte (a bit
-  flip in the data, the header or the padding) fails the check; a chunk without its
-  sidecar (a crash between the two writes) counts as unverified.
+  of the whole file, computed on the complete temp file and written before that file is
+  renamed into place (both atomically), so a chunk under its final name always has its
+  sidecar: a kill between the two writes leaves a sidecar without a chunk, which nothing
+  reads. Any changed byte (a bit flip in the data, the header or the padding) fails the
+  check; a chunk without its sidecar (an older version's crash, or a deleted sidecar)
+  counts as unverified.
 * **Lock.** ``OUT/.lock`` (pid, host, start time), created exclusively (``O_EXCL``). A
   second run into the same folder is refused while the holder lives; a lock left by a
   dead process on this host is taken over, with a note.
@@ -74,9 +77,10 @@ def sum_path(path: Path) -> Path:
     return path.with_name(path.name + SUM_SUFFIX)
 
 
-def write_checksum(path: Path) -> None:
-    """Write ``path``'s sidecar checksum (after ``path`` itself is complete)."""
-    atomic_write_text(sum_path(path), file_sha256(path) + "\n")
+def write_checksum(path: Path, source: Path | None = None) -> None:
+    """Write ``path``'s sidecar checksum, of ``source`` (the complete temp file about to
+    be renamed onto ``path``) or of ``path`` itself."""
+    atomic_write_text(sum_path(path), file_sha256(source or path) + "\n")
 
 
 def checksum_problem(path: Path) -> str | None:

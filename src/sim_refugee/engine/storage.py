@@ -72,7 +72,9 @@ def write_chunk(out: Path, spec: TaskSpec, ds: xr.Dataset) -> Path:
     slim.attrs[_LABELS] = json.dumps(labels)
     with atomic_path(path) as tmp:
         slim.to_netcdf(tmp, engine=ENGINE)
-    write_checksum(path)
+        # the sidecar first: a kill between the two writes must not leave a chunk under
+        # its final name without one (collect --allow-partial would refuse it)
+        write_checksum(path, source=tmp)
     return path
 
 
