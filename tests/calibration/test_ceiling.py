@@ -93,10 +93,10 @@ def test_truth_scores_leave_the_playing_sample_out():
     # the mean of the other two (3.0, **) does not; samples 0 and 1 (**) see 3.8 (***)
     s = np.full((3, 1), 0.1)
     b = np.array([[0.30], [0.30], [0.46]])
-    t = truth_scores(cells, b, s)
+    t = truth_scores(cells, b, s, np.array([0.1]))
     assert t["hits"].tolist() == [0, 0, 0]
     b2 = np.array([[0.40], [0.42], [0.44]])  # all *** in class 0.xx: every sample agrees
-    assert truth_scores(cells, b2, s)["hits"].tolist() == [1, 1, 1]
+    assert truth_scores(cells, b2, s, np.array([0.1]))["hits"].tolist() == [1, 1, 1]
 
 
 def test_truth_scores_blocks_and_destination_count():
@@ -105,10 +105,10 @@ def test_truth_scores_blocks_and_destination_count():
     s = np.full((4, 4), 0.1)
     b = np.array([[0.30, 0.30, 0.30, 0.30], [0.31, 0.29, 0.30, 0.30],
                   [0.28, 0.40, 0.30, 0.30], [0.29, 0.30, 0.30, 0.30]])
-    t = truth_scores(cells, b, s, margins=(0.0,))
+    t = truth_scores(cells, b, s, np.full(4, 0.1), margins=(0.0,))
     assert (t["hits_t7"] == 1).all() and (t["hits_2spls"] == 1).all()
     # sample 2 prints the P(2) cell *** (z 4.0) and P(1) **: one b at the world's SE
-    # (about 0.1) cannot do both; the others print ** twice, which one b can
+    # (0.1) cannot do both; the others print ** twice, which one b can
     assert t["dest_ceiling_0"].tolist() == [2, 2, 1, 2]
     assert (t["hits"] == t[["hits_t7", "hits_2spls", "hits_dest"]].sum(axis=1)).all()
 
@@ -157,3 +157,32 @@ def test_attainable_intervals_drop_what_one_b_cannot_reach():
     both = attainable_intervals(cells, se, base, ("y",))
     assert both[2] == pytest.approx([0.2876, 0.2991], abs=6e-4)
     assert both[3] == pytest.approx([0.2876, 0.2991], abs=6e-4)
+
+
+def test_truth_score_script_reuses_only_matching_arrays(tmp_path, monkeypatch, capsys):
+    """The per-sample arrays are reused only for the seed, size and reps that made them;
+    bad input exits 2 naming the option."""
+    path = Path(__file__).resolve().parents[2] / "analysis" / "truth_score.py"
+    spec = importlib.util.spec_from_file_location("truth_score", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    n = len(paper_cells())
+    rng = np.random.default_rng(5)
+    b = rng.normal(0.3, 0.1, (6, n))
+    s = np.full((6, n), 0.1)
+    np.savez_compressed(tmp_path / "arrays.npz", b=b, s=s, key=np.array([4, 5000, 6]))
+    calls = []
+    monkeypatch.setattr(mod, "build_population", lambda *a, **k: calls.append(a) or None)
+    monkeypatch.setattr(mod, "sample_arrays", lambda *a, **k: (b + 1.0, s, None))
+    argv = ["truth_score.py", "--seed", "4", "--size", "5000", "--reps", "6", "--out",
+            str(tmp_path)]
+    monkeypatch.setattr("sys.argv", argv)
+    assert mod.main() == 0 and calls == []  # reused
+    assert "6 paper-design samples" in capsys.readouterr().out
+    monkeypatch.setattr("sys.argv", [*argv[:2], "5", *argv[3:]])
+    assert mod.main() == 0 and len(calls) == 1  # another seed: recomputed, and stored
+    with np.load(tmp_path / "arrays.npz") as f:
+        assert f["key"].tolist() == [5, 5000, 6] and np.allclose(f["b"], b + 1.0)
+    monkeypatch.setattr("sys.argv", [*argv[:6], "0", *argv[7:]])
+    assert mod.main() == 2
+    assert "--reps" in capsys.readouterr().err

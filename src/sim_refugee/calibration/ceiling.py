@@ -73,6 +73,25 @@ def destination_groups(cells: list[Cell]) -> dict[tuple[str, str], list[int]]:
     return out
 
 
+def _grid_counts(cells: list[Cell], se: np.ndarray, margin: float,
+                 grid: np.ndarray) -> np.ndarray:
+    """For each candidate common coefficient on ``grid``: how many of ``cells`` it hits
+    at SEs ``se`` with ``margin``."""
+    cand = np.broadcast_to(grid[:, None], (len(grid), len(cells)))
+    s = np.broadcast_to(np.asarray(se, dtype=float)[None, :], cand.shape)
+    return robust_hits(cells, cand, s, margin).sum(1)
+
+
+def _window(count: np.ndarray, grid: np.ndarray, centre: float | None) -> tuple[float, float]:
+    """The run of grid values where ``count`` is largest: the first one, or with
+    ``centre`` the one whose middle is nearest to it."""
+    at = np.flatnonzero(count == count.max())
+    runs = np.split(at, np.flatnonzero(np.diff(at) != 1) + 1)
+    if centre is not None:
+        runs.sort(key=lambda r: abs(0.5 * (grid[r[0]] + grid[r[-1]]) - centre))
+    return float(grid[runs[0][0]]), float(grid[runs[0][-1]])
+
+
 def common_ceiling(cells: list[Cell], se: np.ndarray, margin: float = 0.0,
                    grid: np.ndarray = DEFAULT_GRID) -> pd.DataFrame:
     """Per (destination, term): its cells and the most of them one coefficient b, the
@@ -81,15 +100,10 @@ def common_ceiling(cells: list[Cell], se: np.ndarray, margin: float = 0.0,
     se = np.asarray(se, dtype=float)
     rows = []
     for (dest, term), ix in destination_groups(cells).items():
-        sub = [cells[i] for i in ix]
-        s = se[ix][None, :]
-        cand = np.broadcast_to(grid[:, None], (len(grid), len(ix)))
-        count = robust_hits(sub, cand, np.broadcast_to(s, cand.shape), margin).sum(1)
-        best = int(count.max()) if len(count) else 0
-        at = np.flatnonzero(count == best)
-        run_end = at[0] + int(np.argmax(np.diff(np.append(at, -2)) != 1))
-        rows.append({"destination": dest, "term": term, "cells": len(ix), "best": best,
-                     "b_lo": float(grid[at[0]]), "b_hi": float(grid[run_end])})
+        count = _grid_counts([cells[i] for i in ix], se[ix], margin, grid)
+        lo, hi = _window(count, grid, None)
+        rows.append({"destination": dest, "term": term, "cells": len(ix),
+                     "best": int(count.max()), "b_lo": lo, "b_hi": hi})
     return pd.DataFrame(rows, columns=["destination", "term", "cells", "best", "b_lo", "b_hi"])
 
 
@@ -113,20 +127,19 @@ def block_of(cell: Cell) -> str:
     return "dest" if cell.model.startswith(DEST_PREFIXES) else "2spls"
 
 
-def truth_scores(cells: list[Cell], b: np.ndarray, s: np.ndarray,
+def truth_scores(cells: list[Cell], b: np.ndarray, s: np.ndarray, se_world: np.ndarray,
                  margins: tuple[float, ...] = (0.0,)) -> pd.DataFrame:
     """Per simulated sample i (rows of b and s, reps x cells): the check's score when
     sample i plays the printed table and the mean of the other samples the world's
     expectation (hits in all, and per block), and the common-coefficient count of
-    sample i's destination pattern at the world's SEs (mean b over mean z of all the
+    sample i's destination pattern at the world's SEs ``se_world`` (the same SEs the
+    printed table's count is taken at, e.g. ``expected.effective_se`` of all the
     samples), for each margin in ``margins``."""
     b = np.asarray(b, dtype=float)
     z = b / np.asarray(s, dtype=float)
     reps = b.shape[0]
     cnt = np.isfinite(z).sum(0)
     sum_b, sum_z = np.nansum(b, 0), np.nansum(z, 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        se_world = sum_b / sum_z
     blocks = np.array([block_of(c) for c in cells])
     rows = []
     for i in range(reps):
@@ -161,11 +174,6 @@ def hit_interval(cell: Cell, se: float, margin: float,
     return (float(grid[ok].min()), float(grid[ok].max()))
 
 
-def _runs(idx: np.ndarray) -> list[np.ndarray]:
-    """Contiguous runs of sorted grid positions."""
-    return np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1) if len(idx) else []
-
-
 def attainable_intervals(cells: list[Cell], se: np.ndarray, base: np.ndarray,
                          terms: tuple[str, ...], ref: np.ndarray | None = None,
                          grid: np.ndarray = DEFAULT_GRID) -> np.ndarray:
@@ -186,16 +194,13 @@ def attainable_intervals(cells: list[Cell], se: np.ndarray, base: np.ndarray,
         if term not in terms or not np.isfinite(se[ix]).all():
             continue
         sub = [cells[i] for i in ix]
-        cand = np.broadcast_to(grid[:, None], (len(grid), len(ix)))
-        s = np.broadcast_to(se[ix][None, :], cand.shape)
-        best = int(robust_hits(sub, cand, s, 0.0).sum(1).max())
+        best = int(_grid_counts(sub, se[ix], 0.0, grid).max())
         for m in sorted(ATTAINABLE_MARGINS, reverse=True):
-            count = robust_hits(sub, cand, s, m).sum(1)
+            count = _grid_counts(sub, se[ix], m, grid)
             if int(count.max()) == best:
                 break
         centre = 0.0 if ref is None else float(np.nanmean(np.asarray(ref)[ix]))
-        mids = [0.5 * (grid[r[0]] + grid[r[-1]]) for r in _runs(np.flatnonzero(count == best))]
-        mid = min(mids, key=lambda v: abs(v - centre))
+        mid = 0.5 * sum(_window(count, grid, centre))
         keep = robust_hits(sub, np.full(len(ix), mid), se[ix], m)
         for k, i in enumerate(ix):
             out[i] = hit_interval(cells[i], float(se[i]), m) if keep[k] else (-np.inf, np.inf)

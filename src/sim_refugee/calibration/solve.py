@@ -426,9 +426,11 @@ def _solve_dest(dmap: DestMap, state: _State, blk: Block, cells: list[Cell],
     log(f"  dest least squares: {best[0]} of {len(cs)} cells hit "
         f"(plim{' + finite-sample correction' if shift.any() else ''})")
     x = best[1].copy()
-    if polish_steps:
+    if polish_steps:  # intervals held at the polish's start (as each round holds its own)
+        b0, s0 = at(x)
+        iv_p = intervals(s0 if se is None else se, b0 + shift)
         x = _polish_dest(at, lambda bb, s_: hits(bb + shift, s_),
-                         lambda bb, s_: loss(bb + shift, intervals(s_), s_), x, se,
+                         lambda bb, s_: loss(bb + shift, iv_p, s_), x, se,
                          polish_steps, log)
     for p, v in zip(blk.params, x, strict=True):
         state.theta[p] = float(v)
